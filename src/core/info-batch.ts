@@ -1,0 +1,402 @@
+import { InfoBatchPolicy } from '../policies/info-batch.js';
+import { createPolicy } from '../policies/registry.js';
+import { canonicalJson } from './canonical-json.js';
+import { bytesToTypedArray, decodeCheckpoint, encodeCheckpoint, typedArrayToBytes } from './checkpoint.js';
+import { EpochPlan } from './epoch-plan.js';
+import { describeValue, InfoBatchError } from './errors.js';
+import type { PolicyConfig, PolicySelection, PruningPolicy } from './policy.js';
+import { SeededRandom } from './random.js';
+import { shufflePlan } from './shuffle-plan.js';
+import { assertScoreSmoothing, newestLossWeight, type ScoreSmoothing } from './score-smoothing.js';
+import type { ThresholdRule } from './threshold.js';
+import { assertArrayLike, assertInteger, assertKnownKeys, assertOptionBag } from './validate.js';
+import { weightedMean } from './weighted-mean.js';
+
+/** Options of {@link InfoBatch}. */
+export interface InfoBatchOptions {
+  /** Number of samples in the training set (ids are `0 … numSamples − 1`). */
+  readonly numSamples: number;
+  /** Total epochs of the run (annealing is placed from it). */
+  readonly numEpochs: number;
+  /**
+   * Fraction of well-learned samples skipped per pruning epoch (default policy only).
+   * @defaultValue 0.5
+   */
+  readonly pruneRatio?: number;
+  /**
+   * Fraction of the run that prunes before the full-data epochs (default policy only).
+   * @defaultValue 0.875
+   */
+  readonly delta?: number;
+  /**
+   * Threshold rule of the well-learned set (default policy only).
+   * @defaultValue 'mean'
+   */
+  readonly threshold?: ThresholdRule;
+  /**
+   * Seed of every random choice; with the same seed and losses, runs are identical everywhere.
+   * An integer in [0, 2^32).
+   * @defaultValue 0
+   */
+  readonly seed?: number;
+  /**
+   * The pruning policy; build it with its own options (for example `new UcbPolicy({...})`).
+   * @defaultValue an {@link InfoBatchPolicy} built from `pruneRatio`, `delta` and `threshold`
+   */
+  readonly policy?: PruningPolicy;
+  /**
+   * How scores follow losses.
+   * @defaultValue the policy's own rule, else `'last'`
+   */
+  readonly scoreSmoothing?: ScoreSmoothing;
+  /**
+   * Accept negative losses (for objectives such as negative log-likelihoods that can go below 0).
+   * Off by default, because cross-entropy and squared errors never do and a negative value
+   * usually means a wrong loss was passed.
+   * @defaultValue false
+   */
+  readonly allowNegativeLosses?: boolean;
+}
+
+/** Totals of a run so far, from {@link InfoBatch.summary}. */
+export interface RunSummary {
+  /** Distinct epochs whose plan was made. */
+  readonly epochsPlanned: number;
+  /** Sample visits the planned epochs ask for. */
+  readonly samplesVisited: number;
+  /** Sample visits skipped compared with the full data over the planned epochs. */
+  readonly samplesSkipped: number;
+  /** `numSamples × epochsPlanned`. */
+  readonly fullDataSamples: number;
+  /** `samplesSkipped / fullDataSamples` (0 before any plan). */
+  readonly savedFraction: number;
+  /** Per-sample losses recorded so far. */
+  readonly lossesRecorded: number;
+}
+
+/** Options of {@link InfoBatch.loadState}. */
+export interface LoadStateOptions {
+  /** Policy instance to restore into; needed for policies that are not built in. */
+  readonly policy?: PruningPolicy;
+  /** When given, the checkpoint must be for this many samples. */
+  readonly numSamples?: number;
+}
+
+const OPTION_KEYS = [
+  'numSamples', 'numEpochs', 'pruneRatio', 'delta', 'threshold', 'seed', 'policy', 'scoreSmoothing', 'allowNegativeLosses',
+] as const;
+const MAX_SEED = 0xffffffff;
+
+/**
+ * InfoBatch: unbiased dynamic data pruning (Qin et al., ICLR 2024). Each epoch, a random part of
+ * the well-learned samples is skipped and the rest are up-weighted so the expected gradient is
+ * unchanged; the last epochs use the full data.
+ *
+ * @example
+ * ```ts
+ * const ib = new InfoBatch({ numSamples: 50_000, numEpochs: 30 });
+ * for (let epoch = 0; epoch < 30; epoch++) {
+ *   for (const batch of ib.beginEpoch(epoch).batches(128)) {
+ *     const losses = perSampleLosses(batch.indices);       // your model, no reduction
+ *     ib.recordLosses(batch.indices, losses);
+ *     train(ib.weightedMean(losses, batch.weights));       // sum(w·l) / B
+ *   }
+ * }
+ * ```
+ */
+export class InfoBatch {
+  /** Number of samples in the training set. */
+  readonly numSamples: number;
+  /** Total epochs of the run. */
+  readonly numEpochs: number;
+  /** Seed of every random choice. */
+  readonly seed: number;
+  /** The pruning policy in use. */
+  readonly policy: PruningPolicy;
+  /** How scores follow losses. */
+  readonly scoreSmoothing: ScoreSmoothing;
+  /** Whether negative losses are accepted. */
+  readonly allowNegativeLosses: boolean;
+
+  private readonly scoreValues: Float32Array;
+  private readonly plannedLengths: Int32Array;
+  private lossesRecorded = 0;
+
+  constructor(options: InfoBatchOptions) {
+    const where = 'new InfoBatch()';
+    assertOptionBag(where, 'options', options);
+    assertKnownKeys(where, options, OPTION_KEYS);
+    const { numSamples, numEpochs, pruneRatio, delta, threshold, seed = 0, policy, scoreSmoothing, allowNegativeLosses = false } = options;
+    assertInteger(where, 'numSamples', numSamples, 1, 2 ** 31 - 1);
+    assertInteger(where, 'numEpochs', numEpochs, 1, 2 ** 31 - 1);
+    assertInteger(where, 'seed', seed, 0, MAX_SEED);
+    if (typeof allowNegativeLosses !== 'boolean') {
+      throw new InfoBatchError('INVALID_TYPE', `'allowNegativeLosses' passed to ${where} must be a boolean but got ${describeValue(allowNegativeLosses)}.`);
+    }
+    let chosenPolicy: PruningPolicy;
+    if (policy === undefined) {
+      const policyOptions = { ...(pruneRatio !== undefined && { pruneRatio }), ...(delta !== undefined && { delta }), ...(threshold !== undefined && { threshold }) };
+      chosenPolicy = new InfoBatchPolicy(policyOptions);
+    } else {
+      assertPolicy(where, policy);
+      const stray = (['pruneRatio', 'delta', 'threshold'] as const).filter((key) => options[key] !== undefined);
+      if (stray.length > 0) {
+        throw new InfoBatchError(
+          'INVALID_OPTION',
+          `${where} got both 'policy' and ${stray.map((k) => `'${k}'`).join(', ')}; these options belong to the policy: set them when you build it (e.g. new InfoBatchPolicy({ pruneRatio })).`,
+        );
+      }
+      chosenPolicy = policy;
+    }
+    const smoothing = scoreSmoothing ?? chosenPolicy.scoreSmoothing ?? 'last';
+    assertScoreSmoothing(where, smoothing);
+    chosenPolicy.attach(numSamples, numEpochs);
+
+    this.numSamples = numSamples;
+    this.numEpochs = numEpochs;
+    this.seed = seed;
+    this.policy = chosenPolicy;
+    this.scoreSmoothing = smoothing;
+    this.allowNegativeLosses = allowNegativeLosses;
+    this.scoreValues = new Float32Array(numSamples).fill(Number.NaN);
+    this.plannedLengths = new Int32Array(numEpochs).fill(-1);
+  }
+
+  /**
+   * Per-sample scores (the last recorded loss, or its moving average), NaN where a sample has
+   * never been scored. A live view: do not write to it.
+   */
+  get scores(): Readonly<Float32Array> {
+    return this.scoreValues;
+  }
+
+  /**
+   * Makes the plan of `epoch`: which samples to visit, in which order, with which weights. The
+   * plan is a function of the seed, the epoch and the current scores alone, so asking twice
+   * (without recording in between) gives the same plan.
+   * @param epoch - 0-based epoch in `[0, numEpochs)`.
+   */
+  beginEpoch(epoch: number): EpochPlan {
+    assertInteger('InfoBatch.beginEpoch', 'epoch', epoch, 0, this.numEpochs - 1);
+    const random = SeededRandom.derive(this.seed, epoch);
+    const selection = this.policy.planEpoch({
+      epoch,
+      numEpochs: this.numEpochs,
+      numSamples: this.numSamples,
+      scores: this.scoreValues,
+      random,
+      seed: this.seed,
+    });
+    assertSelection(this.policy.config.name, selection, this.numSamples);
+    const { indices, weights } = shufflePlan(random, selection.indices, selection.weights);
+    this.plannedLengths[epoch] = indices.length;
+    return new EpochPlan(epoch, selection.pruning, indices, weights, {
+      kept: indices.length,
+      pruned: this.numSamples - indices.length,
+      wellLearned: selection.wellLearned,
+      threshold: selection.threshold,
+    });
+  }
+
+  /**
+   * Records one batch's per-sample losses as the scores of its samples. All inputs are checked
+   * before anything is written, so a bad call leaves the state unchanged.
+   * @param indices - sample ids of the batch (integers in `[0, numSamples)`).
+   * @param losses - one finite loss per sample, aligned with `indices` (no reduction).
+   */
+  recordLosses(indices: ArrayLike<number>, losses: ArrayLike<number>): void {
+    const where = 'InfoBatch.recordLosses';
+    assertArrayLike(where, 'indices', indices);
+    if (typeof losses === 'number') {
+      throw new InfoBatchError('SCALAR_LOSS', `'losses' passed to ${where} is a single number (${losses}); pass one loss per sample, computed without reduction (for tfjs: Reduction.NONE).`);
+    }
+    assertArrayLike(where, 'losses', losses);
+    const count = indices.length;
+    if (losses.length !== count) {
+      if (losses.length === 1 && count > 1) {
+        throw new InfoBatchError('SCALAR_LOSS', `'losses' passed to ${where} has 1 value for a batch of ${count} samples: it looks like an already reduced loss. Pass one loss per sample, computed without reduction (for tfjs: Reduction.NONE).`);
+      }
+      throw new InfoBatchError('SHAPE_MISMATCH', `'losses' passed to ${where} must have one value per index: got ${losses.length} losses for ${count} indices.`);
+    }
+    const { numSamples, allowNegativeLosses } = this;
+    const integerIndices = indices instanceof Int32Array || indices instanceof Uint16Array || indices instanceof Uint8Array;
+    for (let j = 0; j < count; j++) {
+      const index = indices[j]!;
+      if (!(index >= 0 && index < numSamples) || (!integerIndices && !Number.isInteger(index))) {
+        throw new InfoBatchError('OUT_OF_RANGE', `'indices[${j}]' passed to ${where} must be an integer sample id in [0, ${numSamples - 1}] but got ${describeValue(index)}.`);
+      }
+      const loss = losses[j]!;
+      if (!Number.isFinite(loss)) {
+        throw new InfoBatchError('NON_FINITE_LOSS', `'losses[${j}]' passed to ${where} (sample ${index}) is ${describeValue(loss)}; losses must be finite. Check the model's outputs and learning rate; nothing was recorded.`);
+      }
+      if (loss < 0 && !allowNegativeLosses) {
+        throw new InfoBatchError('OUT_OF_RANGE', `'losses[${j}]' passed to ${where} (sample ${index}) is ${loss}, below 0; pass per-sample losses such as cross-entropy, or set allowNegativeLosses: true if your objective can be negative. Nothing was recorded.`);
+      }
+    }
+    this.policy.observeLosses?.(indices, losses, this.scoreValues);
+    const scores = this.scoreValues;
+    const alpha = newestLossWeight(this.scoreSmoothing);
+    if (alpha === 1) {
+      for (let j = 0; j < count; j++) scores[indices[j]!] = losses[j]!;
+    } else {
+      for (let j = 0; j < count; j++) {
+        const index = indices[j]!;
+        const previous = scores[index]!;
+        scores[index] = previous === previous ? alpha * losses[j]! + (1 - alpha) * previous : losses[j]!;
+      }
+    }
+    this.lossesRecorded += count;
+  }
+
+  /**
+   * The loss to train on: `sum(w·l) / B` with `B` the batch length (not the sum of weights, which
+   * is what keeps each epoch's expected gradient equal to the full data's).
+   * @param losses - per-sample losses of the batch.
+   * @param weights - the batch's weights from the plan.
+   */
+  weightedMean(losses: ArrayLike<number>, weights: ArrayLike<number>): number {
+    return weightedMean(losses, weights);
+  }
+
+  /** Totals over the epochs planned so far. */
+  summary(): RunSummary {
+    let epochsPlanned = 0;
+    let samplesVisited = 0;
+    for (const length of this.plannedLengths) {
+      if (length >= 0) {
+        epochsPlanned++;
+        samplesVisited += length;
+      }
+    }
+    const fullDataSamples = epochsPlanned * this.numSamples;
+    const samplesSkipped = fullDataSamples - samplesVisited;
+    return {
+      epochsPlanned,
+      samplesVisited,
+      samplesSkipped,
+      fullDataSamples,
+      savedFraction: fullDataSamples === 0 ? 0 : samplesSkipped / fullDataSamples,
+      lossesRecorded: this.lossesRecorded,
+    };
+  }
+
+  /**
+   * The whole pruning state (options, policy, scores, totals) as versioned bytes with a checksum;
+   * {@link InfoBatch.loadState} continues the run exactly.
+   */
+  saveState(): Uint8Array {
+    const sections = [typedArrayToBytes(this.scoreValues), typedArrayToBytes(this.plannedLengths)];
+    const policyState = this.policy.saveState?.();
+    if (policyState !== undefined) sections.push(policyState);
+    return encodeCheckpoint(
+      {
+        library: 'infobatch',
+        numSamples: this.numSamples,
+        numEpochs: this.numEpochs,
+        seed: this.seed,
+        scoreSmoothing: this.scoreSmoothing,
+        allowNegativeLosses: this.allowNegativeLosses,
+        policy: this.policy.config,
+        lossesRecorded: this.lossesRecorded,
+      },
+      sections,
+    );
+  }
+
+  /**
+   * Rebuilds a run from {@link InfoBatch.saveState}'s bytes.
+   * @param bytes - the checkpoint.
+   *
+   * @example
+   * ```ts
+   * await writeFile(path, ib.saveState());
+   * const resumed = InfoBatch.loadState(new Uint8Array(await readFile(path)));
+   * ```
+   */
+  static loadState(bytes: Uint8Array, options: LoadStateOptions = {}): InfoBatch {
+    const where = 'InfoBatch.loadState';
+    assertOptionBag(where, 'options', options);
+    assertKnownKeys(where, options, ['policy', 'numSamples']);
+    const { header } = decodeCheckpoint(where, bytes);
+    if (options.numSamples !== undefined && header['numSamples'] !== options.numSamples) {
+      throw new InfoBatchError('CHECKPOINT_MISMATCH', `Checkpoint passed to ${where} is for numSamples ${describeValue(header['numSamples'])} but ${options.numSamples} were expected; load the checkpoint of this dataset.`);
+    }
+    const config = header['policy'] as PolicyConfig;
+    const policy = options.policy ?? createPolicy(config);
+    let instance: InfoBatch;
+    try {
+      instance = new InfoBatch({
+        numSamples: header['numSamples'] as number,
+        numEpochs: header['numEpochs'] as number,
+        seed: header['seed'] as number,
+        scoreSmoothing: header['scoreSmoothing'] as ScoreSmoothing,
+        allowNegativeLosses: header['allowNegativeLosses'] as boolean,
+        policy,
+      });
+    } catch (cause) {
+      throw new InfoBatchError('CORRUPT_CHECKPOINT', `Checkpoint passed to ${where} holds invalid options: ${(cause as Error).message}`, { cause });
+    }
+    instance.restoreState(bytes);
+    return instance;
+  }
+
+  /**
+   * Restores {@link InfoBatch.saveState}'s bytes into this instance, which must have the same
+   * options; on any error the state is unchanged.
+   * @param bytes - the checkpoint.
+   */
+  restoreState(bytes: Uint8Array): void {
+    const where = 'InfoBatch.restoreState';
+    const { header, sections } = decodeCheckpoint(where, bytes);
+    const expected: Record<string, unknown> = {
+      library: 'infobatch',
+      numSamples: this.numSamples,
+      numEpochs: this.numEpochs,
+      seed: this.seed,
+      scoreSmoothing: this.scoreSmoothing,
+      allowNegativeLosses: this.allowNegativeLosses,
+      policy: this.policy.config,
+    };
+    for (const [key, value] of Object.entries(expected)) {
+      if (canonicalJson(header[key]) !== canonicalJson(value)) {
+        throw new InfoBatchError('CHECKPOINT_MISMATCH', `Checkpoint passed to ${where} has ${key} ${canonicalJson(header[key])} but this run has ${canonicalJson(value)}; load it into a run built with the same options.`);
+      }
+    }
+    const lossesRecorded = header['lossesRecorded'];
+    const hasPolicyState = this.policy.saveState !== undefined;
+    if (
+      sections.length !== (hasPolicyState ? 3 : 2) ||
+      sections[0]!.length !== this.numSamples * 4 ||
+      sections[1]!.length !== this.numEpochs * 4 ||
+      typeof lossesRecorded !== 'number' || !Number.isSafeInteger(lossesRecorded) || lossesRecorded < 0
+    ) {
+      throw new InfoBatchError('CORRUPT_CHECKPOINT', `Checkpoint passed to ${where} has sections that do not match its header; load the bytes that saveState() wrote, unmodified.`);
+    }
+    const scores = new Float32Array(this.numSamples);
+    bytesToTypedArray(sections[0]!, scores);
+    const planned = new Int32Array(this.numEpochs);
+    bytesToTypedArray(sections[1]!, planned);
+    if (hasPolicyState) this.policy.loadState?.(sections[2]!);
+    this.scoreValues.set(scores);
+    this.plannedLengths.set(planned);
+    this.lossesRecorded = lossesRecorded;
+  }
+}
+
+function assertPolicy(where: string, policy: unknown): asserts policy is PruningPolicy {
+  const candidate = policy as Partial<PruningPolicy> | null;
+  if (
+    typeof candidate !== 'object' || candidate === null ||
+    typeof candidate.planEpoch !== 'function' || typeof candidate.attach !== 'function' ||
+    typeof candidate.config !== 'object' || candidate.config === null || typeof candidate.config.name !== 'string'
+  ) {
+    throw new InfoBatchError('INVALID_OPTION', `'policy' passed to ${where} must implement PruningPolicy (config.name, attach, planEpoch) but got ${describeValue(policy)}.`);
+  }
+}
+
+function assertSelection(name: string, selection: PolicySelection, numSamples: number): void {
+  const { indices, weights } = selection;
+  if (!(indices instanceof Int32Array) || !(weights instanceof Float32Array) || indices.length !== weights.length || indices.length > numSamples) {
+    throw new InfoBatchError('INVALID_STATE', `Policy '${name}' returned an invalid selection: indices must be an Int32Array and weights a Float32Array of equal length at most numSamples (${numSamples}).`);
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * Node-only checksum-verified download with an atomic write (temporary file + rename), so a
+ * crash or a bad mirror never leaves a partial or wrong file at the destination.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { InfoBatchError } from '../../core/errors.js';
+
+/** The part of a fetch `Response` that {@link downloadVerified} uses. */
+export interface FetchResponseLike {
+  readonly ok: boolean;
+  readonly status: number;
+  readonly statusText: string;
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+
+/** A `fetch`-compatible function; inject one in tests or to add a proxy. */
+export type FetchLike = (url: string) => Promise<FetchResponseLike>;
+
+/** Options of {@link downloadVerified}. */
+export interface DownloadOptions {
+  /** URLs tried in order until one returns bytes with the right checksum. */
+  readonly urls: readonly string[];
+  /** Destination path; its directory is created if needed. */
+  readonly dest: string;
+  /** Expected SHA-256 of the file, lowercase hex. */
+  readonly sha256: string;
+  /** Fetch function (default: the global `fetch`). */
+  readonly fetch?: FetchLike;
+}
+
+/**
+ * SHA-256 of some bytes as lowercase hex.
+ *
+ * @param bytes - The data to hash.
+ * @example
+ * ```ts
+ * sha256Hex(await readFile(path)); // '440fcabf...'
+ * ```
+ */
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
+ * Downloads a file from the first working URL, checks its SHA-256, and only then moves it into place atomically.
+ *
+ * @param options - URLs, destination, expected checksum and an optional injected `fetch`.
+ * @example
+ * ```ts
+ * await downloadVerified({ urls: ['https://example.org/a.gz'], dest: 'cache/a.gz', sha256: 'ab12...' });
+ * ```
+ */
+export async function downloadVerified(options: DownloadOptions): Promise<void> {
+  const fetchFn: FetchLike = options.fetch ?? ((url) => globalThis.fetch(url));
+  const expected = options.sha256.toLowerCase();
+  const failures: string[] = [];
+  for (const url of options.urls) {
+    let bytes: Uint8Array;
+    try {
+      const response = await fetchFn(url);
+      if (!response.ok) {
+        failures.push(`${url}: HTTP ${response.status} ${response.statusText}`.trim());
+        continue;
+      }
+      bytes = new Uint8Array(await response.arrayBuffer());
+    } catch (e) {
+      failures.push(`${url}: ${(e as Error).message}`);
+      continue;
+    }
+    const actual = sha256Hex(bytes);
+    if (actual !== expected) {
+      failures.push(`${url}: expected sha256 ${expected}, found ${actual} (${bytes.length} bytes)`);
+      continue;
+    }
+    await writeAtomically(options.dest, bytes);
+    return;
+  }
+  throw new InfoBatchError(
+    'INVALID_DATA',
+    `Could not download ${options.dest}: no URL gave a file with the expected checksum. Tried ${failures.join('; ')}. ` +
+      `Check your network connection, or download the file by hand into ${dirname(options.dest)}.`,
+  );
+}
+
+/**
+ * Writes bytes to `dest` via a uniquely named temporary file in the same directory and a rename.
+ *
+ * @param dest - Final path.
+ * @param bytes - Contents.
+ * @example
+ * ```ts
+ * await writeAtomically('cache/file.bin', bytes);
+ * ```
+ */
+export async function writeAtomically(dest: string, bytes: Uint8Array): Promise<void> {
+  await mkdir(dirname(dest), { recursive: true });
+  const tmp = `${dest}.${process.pid}.${randomUUID()}.tmp`;
+  try {
+    await writeFile(tmp, bytes, { flag: 'wx' });
+    await rename(tmp, dest);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Picks and initialises the fastest available tfjs backend. Browser-safe: Node-only modules
+ * (`@tensorflow/tfjs-node`, `node:*`) are only imported dynamically, behind {@link isNode}.
+ */
+import { engine, env, findBackendFactory, setBackend } from '@tensorflow/tfjs-core';
+import { describeValue, InfoBatchError } from '../core/errors.js';
+import { registerWasmGradientKernels } from './wasm-kernels.js';
+
+/** Backends {@link selectBackend} knows how to pick. */
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu' | 'webgl' | 'webgpu';
+
+/** Options of {@link selectBackend}. */
+export interface SelectBackendOptions {
+  /** Backends to try, in order; the first that initialises wins. Defaults to the fastest-first order of the platform. */
+  prefer?: readonly BackendName[];
+}
+
+const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu', 'webgl', 'webgpu'];
+const NODE_ORDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+const BROWSER_ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+
+/**
+ * Whether the code runs in Node.js (as opposed to a browser or worker).
+ *
+ * @example
+ * ```ts
+ * if (isNode()) console.log('running in Node');
+ * ```
+ */
+export function isNode(): boolean {
+  return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+}
+
+/** Imports a module that only exists in Node, hidden from bundlers so browser builds stay clean. */
+function importNodeOnly<T>(specifier: string): Promise<T> {
+  return import(/* webpackIgnore: true */ /* @vite-ignore */ specifier) as Promise<T>;
+}
+
+/** Whether `@tensorflow/tfjs-node` (which registers the 'tensorflow' backend) can be loaded. */
+async function loadTfjsNode(): Promise<boolean> {
+  if (!isNode()) return false;
+  try {
+    await importNodeOnly<unknown>('@tensorflow/tfjs-node');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Loads `@tensorflow/tfjs-backend-wasm` and, in Node and before the backend first initialises,
+ * turns threads off (they fail in Node) and points it at its own `.wasm` binaries. SIMD is left
+ * to the package's feature detection, which finds it in Node.
+ */
+async function loadWasm(): Promise<boolean> {
+  let wasm: typeof import('@tensorflow/tfjs-backend-wasm');
+  try {
+    wasm = await import('@tensorflow/tfjs-backend-wasm');
+  } catch {
+    return false;
+  }
+  if (isNode() && !('wasm' in engine().registry)) {
+    env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    const { createRequire } = await importNodeOnly<typeof import('node:module')>('node:module');
+    const path = await importNodeOnly<typeof import('node:path')>('node:path');
+    const entry = createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm');
+    wasm.setWasmPaths(path.dirname(entry) + path.sep);
+  }
+  return true;
+}
+
+/** Loads what `name` needs, then initialises and activates it; false when it is unavailable. */
+async function tryBackend(name: BackendName): Promise<boolean> {
+  if (name === 'tensorflow' && !(await loadTfjsNode())) return false;
+  if (name === 'wasm' && !(await loadWasm())) return false;
+  if (findBackendFactory(name) === null) return false;
+  if (!(await setBackend(name))) return false;
+  if (name === 'wasm') registerWasmGradientKernels();
+  return true;
+}
+
+function validatePrefer(prefer: unknown): readonly BackendName[] {
+  const allowed = `a non-empty array of ${BACKEND_NAMES.map((n) => `'${n}'`).join(', ')}`;
+  if (!Array.isArray(prefer) || prefer.length === 0) {
+    throw new InfoBatchError('INVALID_OPTION', `selectBackend: options.prefer must be ${allowed}; received ${describeValue(prefer)}.`);
+  }
+  prefer.forEach((entry: unknown, i) => {
+    if (!BACKEND_NAMES.includes(entry as BackendName)) {
+      throw new InfoBatchError('INVALID_OPTION', `selectBackend: options.prefer[${i}] must be one of ${BACKEND_NAMES.join(', ')}; received ${describeValue(entry)}.`);
+    }
+  });
+  return prefer as readonly BackendName[];
+}
+
+/**
+ * Activates the fastest available backend and returns its name: in Node 'tensorflow' (when
+ * `@tensorflow/tfjs-node` is installed), else 'wasm', else 'cpu'; in a browser 'webgpu', 'webgl',
+ * 'wasm', then 'cpu'. 'cpu', 'webgl' and 'webgpu' count as available once their package is
+ * imported (`@tensorflow/tfjs` brings cpu and webgl). Choosing wasm registers its missing gradient
+ * kernels ({@link registerWasmGradientKernels}).
+ *
+ * @param options `prefer`: the backends to try instead, in order.
+ * @throws InfoBatchError 'INVALID_OPTION' for an unknown option or `prefer` entry; 'UNSUPPORTED' when none initialises.
+ *
+ * @example
+ * ```ts
+ * const name = await selectBackend(); // 'wasm' in Node without tfjs-node
+ * await selectBackend({ prefer: ['cpu'] }); // 'cpu'
+ * ```
+ */
+export async function selectBackend(options: SelectBackendOptions = {}): Promise<BackendName> {
+  if (typeof options !== 'object' || options === null) {
+    throw new InfoBatchError('INVALID_OPTION', `selectBackend: options must be an object or undefined; received ${describeValue(options)}.`);
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== 'prefer') {
+      throw new InfoBatchError('INVALID_OPTION', `selectBackend: options may only hold 'prefer'; received an unknown option ${describeValue(key)}.`);
+    }
+  }
+  const candidates = options.prefer === undefined ? (isNode() ? NODE_ORDER : BROWSER_ORDER) : validatePrefer(options.prefer);
+  for (const name of candidates) {
+    if (await tryBackend(name)) return name;
+  }
+  throw new InfoBatchError('UNSUPPORTED', `selectBackend: none of the backends ${candidates.join(', ')} could be initialised here.`);
+}

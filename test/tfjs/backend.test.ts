@@ -1,0 +1,43 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { InfoBatchError } from '../../src/core/errors.js';
+import { isNode, selectBackend } from '../../src/tfjs/backend.js';
+
+describe('isNode', () => {
+  it('is true under vitest', () => {
+    expect(isNode()).toBe(true);
+  });
+});
+
+describe('selectBackend', () => {
+  it("gives 'cpu' for prefer ['cpu']", async () => {
+    expect(await selectBackend({ prefer: ['cpu'] })).toBe('cpu');
+    expect(tf.getBackend()).toBe('cpu');
+  });
+
+  it("defaults to 'wasm' in Node without @tensorflow/tfjs-node, with gradient kernels registered", async () => {
+    expect(await selectBackend()).toBe('wasm');
+    expect(tf.getBackend()).toBe('wasm');
+    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
+    expect(tf.getKernel('UnsortedSegmentSum', 'wasm')).toBeDefined();
+  });
+
+  it('skips unavailable backends in prefer order', async () => {
+    expect(await selectBackend({ prefer: ['webgpu', 'webgl', 'cpu'] })).toBe('cpu');
+  });
+
+  it("throws UNSUPPORTED when no preferred backend is available", async () => {
+    await expect(selectBackend({ prefer: ['tensorflow'] })).rejects.toMatchObject({ name: 'InfoBatchError', code: 'UNSUPPORTED' });
+  });
+
+  it.each([
+    { name: 'an unknown backend', options: { prefer: ['cpu', 'cuda'] }, message: /options\.prefer\[1\] must be one of .*received "cuda"/ },
+    { name: 'an empty list', options: { prefer: [] }, message: /options\.prefer must be a non-empty array/ },
+    { name: 'a string instead of a list', options: { prefer: 'cpu' }, message: /received "cpu"/ },
+    { name: 'an unknown option', options: { backend: 'cpu' }, message: /unknown option "backend"/ },
+  ])('throws INVALID_OPTION for $name', async ({ options, message }) => {
+    const call = selectBackend(options as unknown as Parameters<typeof selectBackend>[0]);
+    await expect(call).rejects.toBeInstanceOf(InfoBatchError);
+    await expect(call).rejects.toMatchObject({ code: 'INVALID_OPTION', message: expect.stringMatching(message) });
+  });
+});

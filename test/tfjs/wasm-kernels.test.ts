@@ -1,0 +1,232 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { InfoBatchError } from '../../src/core/errors.js';
+import { selectBackend } from '../../src/tfjs/backend.js';
+import { registerWasmGradientKernels } from '../../src/tfjs/wasm-kernels.js';
+
+/**
+ * Tolerance: both backends add the same float32 products (here at most a few hundred per output)
+ * in different orders, so results differ by rounding only: observed ≤ 1e-6 relative to the
+ * largest gradient, while a wrong index or padding gives O(1) relative errors. 1e-4 relative to
+ * max(1, largest |reference|) leaves ~100× margin for rounding and still catches any such bug.
+ */
+const RELATIVE_TOLERANCE = 1e-4;
+
+/** Seeded LCG (Numerical Recipes constants) giving floats in [-1, 1). */
+function lcg(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return (state / 2 ** 32) * 2 - 1;
+  };
+}
+
+function randomValues(seed: number, shape: readonly number[]): Float32Array {
+  const next = lcg(seed);
+  return Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, next);
+}
+
+function randomInts(seed: number, count: number, max: number): Int32Array {
+  const next = lcg(seed);
+  return Int32Array.from({ length: count }, () => Math.floor(((next() + 1) / 2) * max));
+}
+
+/** Runs `compute` on the given backend and returns every result tensor's values. */
+async function runOn(backend: 'wasm' | 'cpu', compute: () => tf.Tensor[]): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const results = tf.tidy(compute);
+  const values = await Promise.all(results.map(async (t) => Float32Array.from(await t.data())));
+  tf.dispose(results);
+  return values;
+}
+
+/** Asserts wasm and cpu give the same values for `compute`, up to {@link RELATIVE_TOLERANCE}. */
+async function expectBackendsAgree(compute: () => tf.Tensor[]): Promise<void> {
+  const wasm = await runOn('wasm', compute);
+  const cpu = await runOn('cpu', compute);
+  expect(wasm.length).toBe(cpu.length);
+  cpu.forEach((reference, k) => {
+    const actual = wasm[k] as Float32Array;
+    expect(actual.length).toBe(reference.length);
+    let scale = 1;
+    let maxDiff = 0;
+    reference.forEach((r, i) => {
+      scale = Math.max(scale, Math.abs(r));
+      maxDiff = Math.max(maxDiff, Math.abs(r - (actual[i] as number)));
+    });
+    expect(maxDiff).toBeLessThanOrEqual(RELATIVE_TOLERANCE * scale);
+  });
+}
+
+beforeAll(async () => {
+  expect(await selectBackend({ prefer: ['wasm'] })).toBe('wasm');
+});
+
+describe('registerWasmGradientKernels', () => {
+  it('is idempotent and keeps the registered kernels', () => {
+    const conv = tf.getKernel('Conv2DBackpropFilter', 'wasm');
+    const segment = tf.getKernel('UnsortedSegmentSum', 'wasm');
+    expect(conv).toBeDefined();
+    expect(segment).toBeDefined();
+    registerWasmGradientKernels();
+    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBe(conv);
+    expect(tf.getKernel('UnsortedSegmentSum', 'wasm')).toBe(segment);
+  });
+});
+
+describe('Conv2DBackpropFilter on wasm matches cpu', () => {
+  const cases = [1, 4].flatMap((batch) =>
+    [1, 3, 8].flatMap((channels) =>
+      [3, 5].flatMap((size) =>
+        [1, 2].flatMap((stride) => (['same', 'valid'] as const).map((pad) => ({ batch, channels, size, stride, pad }))),
+      ),
+    ),
+  );
+
+  // 12×10 input: non-square, and with 'valid' at stride 2 the last row is never read (cropped).
+  it.each(cases)('batch $batch, $channels channels, $size×$size filter, stride $stride, $pad', async ({ batch, channels, size, stride, pad }) => {
+    const x = randomValues(1, [batch, 12, 10, channels]);
+    const filter = randomValues(2, [size, size, channels, 4]);
+    await expectBackendsAgree(() => {
+      const xT = tf.tensor4d(x, [batch, 12, 10, channels]);
+      const filterT = tf.tensor4d(filter, [size, size, channels, 4]);
+      const f = (a: tf.Tensor, b: tf.Tensor): tf.Scalar => {
+        const y = tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad);
+        return tf.sum(tf.mul(y, tf.tensor(randomValues(3, y.shape), y.shape)));
+      };
+      return tf.grads(f)([xT, filterT]);
+    });
+  });
+
+  it.each([
+    { name: 'NCHW, same, stride 2', dataFormat: 'NCHW', pad: 'same', xShape: [2, 3, 9, 8], dyShape: [2, 5, 5, 4] },
+    {
+      name: 'NHWC, explicit padding, stride 2',
+      dataFormat: 'NHWC',
+      pad: [
+        [0, 0],
+        [1, 2],
+        [0, 1],
+        [0, 0],
+      ],
+      xShape: [2, 9, 8, 3],
+      dyShape: [2, 5, 4, 5],
+    },
+  ] as const)('$name (kernel called directly)', async ({ dataFormat, pad, xShape, dyShape }) => {
+    const channels = dataFormat === 'NCHW' ? xShape[1] : xShape[3];
+    const outChannels = dataFormat === 'NCHW' ? dyShape[1] : dyShape[3];
+    const attrs = { strides: [2, 2], pad, dataFormat, filterShape: [3, 3, channels, outChannels] };
+    await expectBackendsAgree(() => {
+      const x = tf.tensor4d(randomValues(4, xShape), [...xShape]);
+      const dy = tf.tensor4d(randomValues(5, dyShape), [...dyShape]);
+      return [tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor];
+    });
+  });
+});
+
+describe('UnsortedSegmentSum on wasm matches cpu', () => {
+  it('gradient of tf.gather over a 100-row table with 10k repeated indices', async () => {
+    const table = randomValues(6, [100, 16]);
+    const indices = randomInts(7, 10_000, 100);
+    await expectBackendsAgree(() => {
+      const params = tf.tensor2d(table, [100, 16]);
+      const weights = tf.tensor2d(randomValues(8, [10_000, 16]), [10_000, 16]);
+      const idx = tf.tensor1d(indices, 'int32');
+      return [tf.grad((p) => tf.sum(tf.mul(tf.gather(p, idx), weights)))(params)];
+    });
+  });
+
+  it('gradient of tf.gather on axis 1 with 2-D indices', async () => {
+    const indices = randomInts(9, 35, 20);
+    await expectBackendsAgree(() => {
+      const params = tf.tensor3d(randomValues(10, [3, 20, 4]), [3, 20, 4]);
+      const idx = tf.tensor2d(indices, [5, 7], 'int32');
+      const weights = tf.tensor(randomValues(11, [3, 5, 7, 4]), [3, 5, 7, 4]);
+      return [tf.grad((p) => tf.sum(tf.mul(tf.gather(p, idx, 1), weights)))(params)];
+    });
+  });
+
+  it('gradient of a tf.layers.embedding lookup', async () => {
+    const tokens = randomInts(12, 8 * 12, 30);
+    await expectBackendsAgree(() => {
+      const model = tf.sequential({
+        layers: [tf.layers.embedding({ inputShape: [12], inputDim: 30, outputDim: 6, embeddingsInitializer: tf.initializers.randomUniform({ seed: 13 }) })],
+      });
+      const input = tf.tensor2d(tokens, [8, 12], 'int32');
+      const weights = tf.tensor3d(randomValues(14, [8, 12, 6]), [8, 12, 6]);
+      // LayerVariable.read() returns the backing tf.Variable, typed as a plain Tensor.
+      const table = (model.trainableWeights[0] as tf.LayerVariable).read() as tf.Variable;
+      const { grads } = tf.variableGrads(() => tf.sum(tf.mul(model.apply(input) as tf.Tensor, weights)), [table]);
+      const result = Object.values(grads);
+      model.dispose();
+      return result;
+    });
+  });
+
+  it('sums int32 values, leaves empty segments at 0 and rejects out-of-range ids', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor2d([1, 2, 3, 4, 5, 6, 7, 8], [4, 2], 'int32');
+    const sum = tf.unsortedSegmentSum(x, tf.tensor1d([2, 0, 2, 2], 'int32'), 4);
+    expect(sum.dtype).toBe('int32');
+    expect(Array.from(await sum.data())).toEqual([3, 4, 0, 0, 13, 16, 0, 0]);
+    const bad = tf.tensor1d([0, 4, 1, 1], 'int32');
+    expect(() => tf.unsortedSegmentSum(x, bad, 4)).toThrow(InfoBatchError);
+    expect(() => tf.unsortedSegmentSum(x, bad, 4)).toThrow(/segmentIds\[1\] must be in \[0, numSegments = 4\); received 4/);
+    tf.dispose([x, sum, bad]);
+  });
+});
+
+describe('training on wasm', () => {
+  /** conv 3×3×8 relu, maxpool, conv 3×3×16 relu, maxpool, flatten, dense 10, seeded weights. */
+  function smallCnn(): tf.Sequential {
+    const seeded = (seed: number) => tf.initializers.glorotUniform({ seed });
+    return tf.sequential({
+      layers: [
+        tf.layers.conv2d({ inputShape: [16, 16, 1], filters: 8, kernelSize: 3, activation: 'relu', kernelInitializer: seeded(1) }),
+        tf.layers.maxPooling2d({ poolSize: 2 }),
+        tf.layers.conv2d({ filters: 16, kernelSize: 3, activation: 'relu', kernelInitializer: seeded(2) }),
+        tf.layers.maxPooling2d({ poolSize: 2 }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 10, kernelInitializer: seeded(3) }),
+      ],
+    });
+  }
+
+  it('a small CNN lowers its loss with SGD', async () => {
+    await tf.setBackend('wasm');
+    const model = smallCnn();
+    model.compile({ optimizer: tf.train.sgd(0.1), loss: tf.losses.softmaxCrossEntropy });
+    const xs = tf.tensor4d(randomValues(20, [32, 16, 16, 1]), [32, 16, 16, 1]);
+    const ys = tf.oneHot(tf.tensor1d(randomInts(21, 32, 10), 'int32'), 10);
+    const losses: number[] = [];
+    for (let step = 0; step < 10; step++) losses.push((await model.trainOnBatch(xs, ys)) as number);
+    // Seeded run: 2.46 → 2.16, decreasing at every step.
+    losses.slice(1).forEach((loss, i) => expect(loss).toBeLessThan(losses[i] as number));
+    expect(losses[losses.length - 1]).toBeLessThan(0.9 * (losses[0] as number));
+    tf.dispose([xs, ys]);
+    model.dispose();
+  });
+
+  it('keeps tensors and backend buffers flat over 50 gradient steps', async () => {
+    await tf.setBackend('wasm');
+    const filter = tf.variable(tf.tensor4d(randomValues(30, [3, 3, 2, 4]), [3, 3, 2, 4]));
+    const table = tf.variable(tf.tensor2d(randomValues(31, [20, 4]), [20, 4]));
+    const x = tf.tensor4d(randomValues(32, [4, 8, 8, 2]), [4, 8, 8, 2]);
+    const ids = tf.tensor1d(randomInts(33, 64, 20), 'int32');
+    const optimizer = tf.train.sgd(0.01);
+    const step = (): void => {
+      optimizer.minimize(() => {
+        const features = tf.reshape(tf.conv2d(x, filter, 2, 'same'), [64, 4]);
+        return tf.mean(tf.square(tf.sub(features, tf.gather(table, ids))));
+      });
+    };
+    step(); // The first step may allocate optimizer state.
+    const tensors = tf.memory().numTensors;
+    const buffers = tf.backend().numDataIds();
+    for (let i = 0; i < 50; i++) step();
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(tf.backend().numDataIds()).toBe(buffers);
+    tf.dispose([filter, table, x, ids]);
+    optimizer.dispose();
+  });
+});
