@@ -186,6 +186,7 @@ export class InfoBatch {
       scores: this.scoreValues,
       random,
       seed: this.seed,
+      plannedLengths: this.plannedLengths,
     });
     assertSelection(this.policy.config.name, selection, this.numSamples);
     const { indices, weights } = shufflePlan(random, selection.indices, selection.weights);

@@ -21,6 +21,8 @@ export interface PolicyContext {
   readonly random: SeededRandom;
   /** The run's seed, for policies that need run-level randomness (derive a stream from it). */
   readonly seed: number;
+  /** Plan length of each epoch planned so far, -1 where not planned. Read only. */
+  readonly plannedLengths: Int32Array;
 }
 
 /** The samples a policy keeps for one epoch (any order: the engine shuffles them). */
