@@ -19,7 +19,7 @@ export function shufflePlan(
   weights: Float32Array,
 ): { indices: Int32Array; weights: Float32Array } {
   const length = indices.length;
-  const bucketBits = Math.max(0, Math.ceil(Math.log2(length / BUCKET_ELEMENTS)));
+  const bucketBits = Math.min(16, Math.max(0, Math.ceil(Math.log2(length / BUCKET_ELEMENTS))));
   if (bucketBits === 0) {
     random.shuffle(indices, weights);
     return { indices, weights };
@@ -27,10 +27,17 @@ export function shufflePlan(
   const bucketCount = 1 << bucketBits;
   const bucketOf = new Uint16Array(length);
   const starts = new Int32Array(bucketCount + 1);
-  for (let p = 0; p < length; p++) {
-    const bucket = random.nextBits(bucketBits);
-    bucketOf[p] = bucket;
-    starts[bucket + 1]!++;
+  // Several independent bucket ids from each 32-bit draw: the draws dominate the cost.
+  const idsPerDraw = Math.floor(32 / bucketBits);
+  const mask = bucketCount - 1;
+  for (let p = 0; p < length; ) {
+    let word = random.nextBits(32);
+    for (let k = 0; k < idsPerDraw && p < length; k++, p++) {
+      const bucket = word & mask;
+      word >>>= bucketBits;
+      bucketOf[p] = bucket;
+      starts[bucket + 1]!++;
+    }
   }
   for (let b = 0; b < bucketCount; b++) starts[b + 1]! += starts[b]!;
   const cursors = starts.slice(0, bucketCount);
