@@ -9,7 +9,8 @@ import { assertKnownKeys, assertNumberInRange, assertOptionBag } from '../core/v
 export interface InfoBatchPolicyOptions {
   /**
    * Fraction of the well-learned samples (score below the threshold) skipped in a pruning epoch.
-   * @defaultValue 0.5
+   * Not allowed together with `targetSaving`.
+   * @defaultValue 0.5 (when `targetSaving` is not given)
    */
   readonly pruneRatio?: number;
   /**
@@ -29,23 +30,52 @@ export interface InfoBatchPolicyOptions {
    * @defaultValue true
    */
   readonly rescale?: boolean;
+  /**
+   * Overall fraction of sample visits to save over the whole run, in (0, 1): instead of a fixed
+   * `pruneRatio`, each pruning epoch skips the saving still needed (from the lengths of the
+   * epochs planned before it; an epoch never planned counts as skipping nothing) spread evenly
+   * over the pruning epochs left, which gives a prune
+   * ratio of the well-learned set clamped to `[0, maxPruneRatio]`. The target may be unreachable
+   * when the well-learned set is small; `InfoBatch.summary().savedFraction` reports the saving
+   * achieved. Not allowed together with `pruneRatio`.
+   * @defaultValue undefined (a fixed `pruneRatio`)
+   */
+  readonly targetSaving?: number;
+  /**
+   * Highest per-epoch prune ratio `targetSaving` may use, in (0, 1). Only with `targetSaving`.
+   * @defaultValue 0.9
+   */
+  readonly maxPruneRatio?: number;
 }
 
-const OPTION_KEYS = ['pruneRatio', 'delta', 'threshold', 'rescale'] as const;
+const OPTION_KEYS = ['pruneRatio', 'delta', 'threshold', 'rescale', 'targetSaving', 'maxPruneRatio'] as const;
 
 /**
  * InfoBatch (Qin et al., ICLR 2024, arXiv 2303.04947): each pruning epoch keeps a uniform random
  * `round((1 − r)·|D1|)` of the well-learned set `D1` (score below the mean), weights them
  * `|D1| / k`, keeps every other sample (unscored ones included) with weight 1, and uses the full
- * data from epoch `floor(delta · numEpochs)` on.
+ * data from epoch `floor(delta · numEpochs)` on. With `targetSaving`, `r` adapts per epoch so the
+ * whole run saves the asked fraction of sample visits (the weights stay `|D1| / k`, unbiased).
  *
  * @example
  * ```ts
  * const ib = new InfoBatch({ numSamples, numEpochs, policy: new InfoBatchPolicy({ pruneRatio: 0.3 }) });
+ * const budgeted = new InfoBatch({ numSamples, numEpochs, policy: new InfoBatchPolicy({ targetSaving: 0.3 }) });
  * ```
  */
 export class InfoBatchPolicy implements PruningPolicy {
-  readonly config: { readonly name: 'infobatch'; readonly pruneRatio: number; readonly delta: number; readonly threshold: ThresholdRule; readonly rescale: boolean };
+  readonly config: {
+    readonly name: 'infobatch';
+    /** Present unless `targetSaving` is. */
+    readonly pruneRatio?: number;
+    readonly delta: number;
+    readonly threshold: ThresholdRule;
+    readonly rescale: boolean;
+    /** Present only when given. */
+    readonly targetSaving?: number;
+    /** Present only with `targetSaving`. */
+    readonly maxPruneRatio?: number;
+  };
   private quantileScratch: Float32Array | undefined;
   private numSamples = 0;
 
@@ -53,24 +83,51 @@ export class InfoBatchPolicy implements PruningPolicy {
     const where = 'new InfoBatchPolicy()';
     assertOptionBag(where, 'options', options);
     assertKnownKeys(where, options, OPTION_KEYS);
-    const { pruneRatio = 0.5, delta = 0.875, threshold = 'mean', rescale = true } = options;
-    assertNumberInRange(where, 'pruneRatio', pruneRatio, 0, 1, '[)');
+    const { pruneRatio, delta = 0.875, threshold = 'mean', rescale = true, targetSaving, maxPruneRatio } = options;
     assertNumberInRange(where, 'delta', delta, 0, 1, '[]');
     assertThresholdRule(where, threshold);
     if (typeof rescale !== 'boolean') {
       throw new InfoBatchError('INVALID_TYPE', `'rescale' passed to ${where} must be a boolean but got ${String(rescale)}.`);
     }
-    this.config = { name: 'infobatch', pruneRatio, delta, threshold, rescale };
+    if (targetSaving === undefined) {
+      if (maxPruneRatio !== undefined) {
+        throw new InfoBatchError('INVALID_OPTION', `'maxPruneRatio' passed to ${where} only applies with 'targetSaving'; set targetSaving, or use pruneRatio alone.`);
+      }
+      const ratio = pruneRatio ?? 0.5;
+      assertNumberInRange(where, 'pruneRatio', ratio, 0, 1, '[)');
+      this.config = { name: 'infobatch', pruneRatio: ratio, delta, threshold, rescale };
+    } else {
+      if (pruneRatio !== undefined) {
+        throw new InfoBatchError('INVALID_OPTION', `${where} got both 'pruneRatio' and 'targetSaving'; pass one: targetSaving adapts the prune ratio of each epoch itself.`);
+      }
+      assertNumberInRange(where, 'targetSaving', targetSaving, 0, 1, '()');
+      const maxRatio = maxPruneRatio ?? 0.9;
+      assertNumberInRange(where, 'maxPruneRatio', maxRatio, 0, 1, '()');
+      this.config = { name: 'infobatch', delta, threshold, rescale, targetSaving, maxPruneRatio: maxRatio };
+    }
   }
 
-  attach(numSamples: number): void {
+  attach(numSamples: number, numEpochs: number): void {
     if (this.numSamples !== 0) {
       throw new InfoBatchError('INVALID_STATE', 'This InfoBatchPolicy is already attached to an InfoBatch run; create one policy per run.');
+    }
+    const { targetSaving, maxPruneRatio, delta } = this.config;
+    if (targetSaving !== undefined && maxPruneRatio !== undefined) {
+      // Even if every sample were well learned in every pruning epoch, at most maxPruneRatio of
+      // them could be skipped in the floor(delta · numEpochs) pruning epochs.
+      const ceiling = (maxPruneRatio * annealingStartEpoch(numEpochs, delta)) / numEpochs;
+      if (targetSaving > ceiling) {
+        throw new InfoBatchError(
+          'OUT_OF_RANGE',
+          `'targetSaving' ${targetSaving} of InfoBatchPolicy cannot be reached in a run of ${numEpochs} epochs with delta ${delta} and maxPruneRatio ${maxPruneRatio}: the saving is at most maxPruneRatio · floor(delta · numEpochs) / numEpochs = ${ceiling}. Lower targetSaving, or raise delta or maxPruneRatio.`,
+        );
+      }
     }
     this.numSamples = numSamples;
   }
 
-  planEpoch({ epoch, numEpochs, numSamples, scores, random }: PolicyContext): PolicySelection {
+  planEpoch(context: PolicyContext): PolicySelection {
+    const { epoch, numEpochs, numSamples, scores, random } = context;
     const { pruneRatio, delta, threshold: rule, rescale } = this.config;
     if (epoch >= annealingStartEpoch(numEpochs, delta)) return fullSelection(numSamples);
     if (rule !== 'mean') this.quantileScratch ??= new Float32Array(numSamples);
@@ -79,7 +136,7 @@ export class InfoBatchPolicy implements PruningPolicy {
 
     let wellLearned = 0;
     for (let i = 0; i < numSamples; i++) if (scores[i]! < threshold) wellLearned++;
-    const keep = keptCount(wellLearned, pruneRatio);
+    const keep = pruneRatio !== undefined ? keptCount(wellLearned, pruneRatio) : this.targetKeptCount(context, wellLearned);
     const keptWeight = rescale && keep > 0 ? wellLearned / keep : 1;
 
     // One pass: every sample outside D1 (unscored ones included) with weight 1, and a uniform
@@ -105,5 +162,24 @@ export class InfoBatchPolicy implements PruningPolicy {
       }
     }
     return { indices, weights, pruning: true, wellLearned, threshold };
+  }
+
+  /**
+   * Kept part of `D1` under `targetSaving`: the visits still to skip (target minus what the
+   * epochs planned before this one skipped) shared evenly by the pruning epochs left, at most
+   * `maxPruneRatio · |D1|`, rounded; at least 1 sample of a non-empty `D1` is kept.
+   */
+  private targetKeptCount({ epoch, numEpochs, numSamples, plannedLengths }: PolicyContext, wellLearned: number): number {
+    const { targetSaving = 0, maxPruneRatio = 0, delta } = this.config;
+    let skipped = 0;
+    for (let e = 0; e < epoch; e++) {
+      const length = plannedLengths[e]!;
+      if (length >= 0) skipped += numSamples - length;
+    }
+    const pruningEpochsLeft = annealingStartEpoch(numEpochs, delta) - epoch;
+    const share = (targetSaving * numSamples * numEpochs - skipped) / pruningEpochsLeft;
+    const skip = Math.round(Math.min(Math.max(share, 0), maxPruneRatio * wellLearned));
+    const keep = wellLearned - skip;
+    return wellLearned > 0 && keep === 0 ? 1 : keep;
   }
 }

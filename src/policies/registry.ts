@@ -1,11 +1,23 @@
 import { InfoBatchError } from '../core/errors.js';
 import type { PolicyConfig, PruningPolicy } from '../core/policy.js';
+import { DynamicRandomPolicy, type DynamicRandomPolicyOptions } from './dynamic-random.js';
+import { EpsilonGreedyPolicy, type EpsilonGreedyPolicyOptions } from './epsilon-greedy.js';
+import { FullDataPolicy, type FullDataPolicyOptions } from './full-data.js';
 import { InfoBatchPolicy, type InfoBatchPolicyOptions } from './info-batch.js';
+import { SetaPolicy, type SetaPolicyOptions } from './seta.js';
+import { StaticRandomPolicy, type StaticRandomPolicyOptions } from './static-random.js';
+import { UcbPolicy, type UcbPolicyOptions } from './ucb.js';
 
 type PolicyFactory = (options: Record<string, unknown>) => PruningPolicy;
 
 const factories: Record<string, PolicyFactory> = {
   infobatch: (options) => new InfoBatchPolicy(options as InfoBatchPolicyOptions),
+  full: (options) => new FullDataPolicy(options as FullDataPolicyOptions),
+  'static-random': (options) => new StaticRandomPolicy(options as StaticRandomPolicyOptions),
+  'dynamic-random': (options) => new DynamicRandomPolicy(options as DynamicRandomPolicyOptions),
+  'epsilon-greedy': (options) => new EpsilonGreedyPolicy(options as EpsilonGreedyPolicyOptions),
+  ucb: (options) => new UcbPolicy(options as UcbPolicyOptions),
+  seta: (options) => new SetaPolicy(options as SetaPolicyOptions),
 };
 
 /** Names of the built-in policies {@link createPolicy} can build. */

@@ -1,0 +1,164 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from 'commander';
+import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { InfoBatchError } from '../core/errors.js';
+import { runBench } from '../experiments/bench.js';
+import { formatDemoTable, runDemo } from '../experiments/demo.js';
+import type { ModelKind } from '../experiments/models.js';
+import { parsePolicySpecs } from '../experiments/policy-spec.js';
+import { renderHtmlReport } from '../experiments/report-html.js';
+import { renderMarkdownReport } from '../experiments/report-markdown.js';
+import type { BenchResults } from '../experiments/results.js';
+import { selectBackend } from '../tfjs/backend.js';
+import { createProgress } from './progress.js';
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a number >= 0, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function modelKind(value: string): ModelKind {
+  if (value !== 'cnn' && value !== 'mlp') throw new InvalidArgumentError(`expected cnn or mlp, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** `--seeds 3` means seeds 0, 1, 2; `--seeds 0,4,7` lists them. */
+function seedList(value: string): number[] {
+  const parts = value.split(',').map((s) => Number(s.trim()));
+  if (parts.some((n) => !Number.isInteger(n) || n < 0)) throw new InvalidArgumentError(`expected a count or a comma-separated list of seeds, got ${JSON.stringify(value)}`);
+  return parts.length === 1 ? Array.from({ length: parts[0]! }, (_, i) => i) : parts;
+}
+
+function commandLine(): string {
+  const args = process.argv.slice(2).map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`));
+  return ['npx infobatch', ...args].join(' ');
+}
+
+const program = new Command();
+program
+  .name('infobatch')
+  .description('InfoBatch (ICLR 2024): lossless training speed-up by unbiased dynamic data pruning')
+  .option('--backend <name>', 'tfjs backend: tensorflow, wasm or cpu (default: fastest available)');
+
+async function backend(): Promise<string> {
+  const name = program.opts<{ backend?: string }>().backend;
+  return selectBackend(name === undefined ? {} : { prefer: [name as 'wasm'] });
+}
+
+program
+  .command('demo')
+  .description('train one small model twice, full data and InfoBatch, and compare')
+  .option('--dataset <name>', 'synthetic (built in), fashion-mnist, mnist or digits', 'synthetic')
+  .option('--data-dir <dir>', 'folder of the dataset files (real datasets)')
+  .option('--epochs <n>', 'epochs per run', positiveInteger, 12)
+  .option('--model <kind>', 'cnn or mlp (default: cnn for images, mlp otherwise)', modelKind)
+  .option('--train-limit <n>', 'use only the first n training samples', positiveInteger)
+  .option('--seed <n>', 'seed of the weights and of the pruning', positiveIntegerOrZero, 0)
+  .action(async (options: { dataset: string; dataDir?: string; epochs: number; model?: ModelKind; trainLimit?: number; seed: number }) => {
+    const backendName = await backend();
+    console.log(`infobatch demo: ${options.dataset} dataset, ${options.epochs} epochs, tfjs backend ${backendName}`);
+    const progress = createProgress();
+    const result = await runDemo({
+      dataset: options.dataset,
+      epochs: options.epochs,
+      seed: options.seed,
+      ...(options.dataDir !== undefined && { dataDir: options.dataDir }),
+      ...(options.model !== undefined && { model: options.model }),
+      ...(options.trainLimit !== undefined && { trainLimit: options.trainLimit }),
+      onEpoch: (run, record, epochs) =>
+        progress.update(run, record.epoch + 1, epochs, `test acc ${(record.testAccuracy * 100).toFixed(1)}%, kept ${(record.keptFraction * 100).toFixed(0)}%`),
+    });
+    progress.stop();
+    console.log('');
+    for (const line of formatDemoTable(result)) console.log(line);
+    console.log(`\n${result.numSamples.toLocaleString('en-US')} training samples, ${result.model} model; wall-clock is the training loop only (evaluation excluded).`);
+  });
+
+function positiveIntegerOrZero(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected an integer >= 0, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+program
+  .command('bench')
+  .description('run policies x seeds on one recipe; write results.json, report.md and report.html (resumable)')
+  .requiredOption('--out <dir>', 'output folder (an interrupted bench resumes from it)')
+  .option('--dataset <name>', 'synthetic, fashion-mnist, mnist or digits', 'fashion-mnist')
+  .option('--data-dir <dir>', 'folder of the dataset files')
+  .option('--download', 'download missing dataset files from the official location (checksummed)')
+  .option('--model <kind>', 'cnn or mlp', modelKind, 'cnn')
+  .option('--epochs <n>', 'epochs of the recipe', positiveInteger, 15)
+  .option('--seeds <list>', 'a count (3 = seeds 0,1,2) or a list of seeds', seedList, [0, 1, 2])
+  .option('--policies <list>', 'comma-separated: full, infobatch[:r=0.3|:target=0.4], infobatch-no-rescale, infobatch-no-anneal, random, random@matched, full@matched, static-random, ucb, epsilon-greedy, seta', 'full,infobatch')
+  .option('--batch-size <n>', 'batch size', positiveInteger, 128)
+  .option('--lr <x>', 'peak learning rate (cosine per epoch)', positiveNumber, 0.05)
+  .option('--momentum <x>', 'SGD momentum', nonNegativeNumber, 0.9)
+  .option('--weight-decay <x>', 'SGD weight decay (L2 on kernels)', nonNegativeNumber, 5e-4)
+  .option('--train-limit <n>', 'use only the first n training samples (smoke runs)', positiveInteger)
+  .option('--test-limit <n>', 'use only the first n test samples', positiveInteger)
+  .option('--name <name>', 'name shown in the reports')
+  .action(async (options: {
+    out: string; dataset: string; dataDir?: string; download?: boolean; model: ModelKind; epochs: number; seeds: number[]; policies: string;
+    batchSize: number; lr: number; momentum: number; weightDecay: number; trainLimit?: number; testLimit?: number; name?: string;
+  }) => {
+    const policies = parsePolicySpecs(options.policies);
+    const backendName = await backend();
+    const results = await runBench({
+      name: options.name ?? `${options.dataset} ${options.model} ${options.epochs} epochs`,
+      command: commandLine(),
+      dataset: options.dataset,
+      model: options.model,
+      epochs: options.epochs,
+      batchSize: options.batchSize,
+      seeds: options.seeds,
+      policies,
+      learningRate: options.lr,
+      momentum: options.momentum,
+      weightDecay: options.weightDecay,
+      out: options.out,
+      backend: backendName,
+      ...(options.dataDir !== undefined && { dataDir: options.dataDir }),
+      ...(options.download !== undefined && { download: options.download }),
+      ...(options.trainLimit !== undefined && { trainLimit: options.trainLimit }),
+      ...(options.testLimit !== undefined && { testLimit: options.testLimit }),
+      log: (message) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`),
+      onEpoch: (run, record) =>
+        console.log(`  ${run.label} seed ${run.seed} epoch ${record.epoch + 1}: test acc ${(record.testAccuracy * 100).toFixed(2)}%, kept ${(record.keptFraction * 100).toFixed(1)}%, ${record.trainSeconds.toFixed(1)} s`),
+    });
+    console.log(`wrote ${join(options.out, 'results.json')}, report.md and report.html (${results.runs.length} runs)`);
+  });
+
+program
+  .command('report <results>')
+  .description('render report.md and report.html again from a results.json')
+  .action(async (path: string) => {
+    const results = JSON.parse(await readFile(path, 'utf8')) as BenchResults;
+    const dir = dirname(path);
+    await writeFile(join(dir, 'report.md'), renderMarkdownReport(results));
+    await writeFile(join(dir, 'report.html'), renderHtmlReport(results));
+    console.log(`wrote ${join(dir, 'report.md')} and ${join(dir, 'report.html')}`);
+  });
+
+program.parseAsync().catch((error: unknown) => {
+  if (error instanceof InfoBatchError) {
+    console.error(`infobatch: ${error.message} [${error.code}]`);
+  } else {
+    console.error(error);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,593 @@
+/**
+ * report.html: one self-contained page (no network requests; a Content-Security-Policy forbids
+ * them) with the command, environment, config, the summary table, and four plots drawn as inline
+ * SVG at render time:
+ *   1. test accuracy per epoch per policy (mean over seeds, min–max band),
+ *   2. kept fraction per epoch per policy (mean, min–max band),
+ *   3. score histograms with the threshold marked (first seed of each policy that recorded them),
+ *   4. final accuracy (mean ± std error bars) against saved wall-clock and against saved sample passes.
+ * The results and summary are embedded as JSON in `<script type="application/json" id="report-data">`.
+ * A small inline script wires the legend (click to hide a policy), checks every chart has marks,
+ * and then sets `document.body.dataset.rendered = "ok"` (or shows an error banner and sets "error").
+ * Pure module (no node:*).
+ */
+import {
+  SUMMARY_COLUMNS,
+  formatNumber,
+  formatPercent,
+  isFiniteNumber,
+  readingLine,
+  summarizeResults,
+  summaryRowText,
+  type BenchResults,
+  type Band,
+  type EpochRecord,
+  type PolicySummary,
+  type ResultsSummary,
+  type SummaryRowText,
+} from './results.js';
+
+export interface HtmlReportOptions {
+  /** Defaults to `summarizeResults(results)`. */
+  summary?: ResultsSummary;
+  /** Page title; defaults to `results.name`. */
+  title?: string;
+}
+
+/** Escapes text for HTML/SVG element content and double- or single-quoted attribute values. */
+export function escapeHtml(text: unknown): string {
+  return String(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+/**
+ * JSON safe to place inside a `<script>` element: `<`, `>`, `&`, U+2028 and U+2029 become
+ * \u escapes, so neither `</script>` nor `<!--` can appear. NaN/Infinity become null (JSON rules).
+ */
+export function jsonForScript(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+}
+
+/** Colour-blind-friendly palette (Tableau 10), cycled by policy index. */
+export const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#5f5f5f'];
+const colorOf = (index: number): string => PALETTE[index % PALETTE.length]!;
+
+// ---------------------------------------------------------------------------------------------
+// Small SVG toolkit.
+
+interface Frame {
+  width: number;
+  height: number;
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
+}
+
+const num = (v: number): string => String(Math.round(v * 100) / 100);
+
+function linear(d0: number, d1: number, r0: number, r1: number): (v: number) => number {
+  const span = d1 - d0 || 1;
+  return (v) => r0 + ((v - d0) / span) * (r1 - r0);
+}
+
+/** 'Nice' tick values (1, 2 or 5 × 10^k steps, the one nearest (max − min) / count) within [min, max]. */
+export function niceTicks(min: number, max: number, count = 5): number[] {
+  if (!isFiniteNumber(min) || !isFiniteNumber(max)) return [];
+  if (min === max) return [min];
+  const raw = (max - min) / Math.max(1, count);
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const ratio = raw / power; // in [1, 10)
+  const step = (ratio >= 7.07 ? 10 : ratio >= 3.16 ? 5 : ratio >= 1.41 ? 2 : 1) * power;
+  const ticks: number[] = [];
+  const first = Math.ceil(min / step - 1e-9);
+  for (let k = first; k * step <= max + step * 1e-9; k++) ticks.push(k === 0 ? 0 : Number((k * step).toPrecision(12)));
+  return ticks;
+}
+
+/** Decimals needed to show ticks spaced `step` apart distinctly. */
+function tickDigits(ticks: number[]): number {
+  if (ticks.length < 2) return 2;
+  const step = Math.abs(ticks[1]! - ticks[0]!);
+  const exponent = Math.floor(Math.log10(step) + 1e-9);
+  const quarter = Math.abs(step / 10 ** exponent - 2.5) < 1e-6 ? 1 : 0;
+  return Math.max(0, Math.min(6, -exponent + quarter));
+}
+
+/** Pads [lo, hi] by `fraction` of its span (or ±1 around a single value). */
+function padDomain(lo: number, hi: number, fraction = 0.05): [number, number] {
+  if (lo === hi) return [lo - (Math.abs(lo) * 0.05 || 1), hi + (Math.abs(hi) * 0.05 || 1)];
+  const pad = (hi - lo) * fraction;
+  return [lo - pad, hi + pad];
+}
+
+interface Axes {
+  x: (v: number) => number;
+  y: (v: number) => number;
+  svg: string;
+}
+
+/** Grid, ticks, tick labels and axis titles. Ticks are clipped to the domain. */
+function axes(frame: Frame, xDomain: [number, number], yDomain: [number, number], xTitle: string, yTitle: string, opts: { xFormat?: (v: number) => string; yFormat?: (v: number) => string; xInteger?: boolean } = {}): Axes {
+  const { width, height, left, right, top, bottom } = frame;
+  const x = linear(xDomain[0], xDomain[1], left, width - right);
+  const y = linear(yDomain[0], yDomain[1], height - bottom, top);
+  const plotWidth = width - left - right;
+  let xTicks = niceTicks(xDomain[0], xDomain[1], Math.max(2, Math.floor(plotWidth / 70)));
+  if (opts.xInteger) xTicks = [...new Set(xTicks.filter((t) => Number.isInteger(t)))];
+  const yTicks = niceTicks(yDomain[0], yDomain[1], Math.max(2, Math.floor((height - top - bottom) / 40)));
+  const xd = tickDigits(xTicks);
+  const yd = tickDigits(yTicks);
+  const xFormat = opts.xFormat ?? ((v: number) => formatNumber(v, xd));
+  const yFormat = opts.yFormat ?? ((v: number) => formatNumber(v, yd));
+  const parts: string[] = ['<g class="axes">'];
+  for (const t of yTicks) {
+    const py = num(y(t));
+    parts.push(`<line class="grid" x1="${left}" x2="${width - right}" y1="${py}" y2="${py}"/>`);
+    parts.push(`<text class="tick" x="${left - 6}" y="${py}" text-anchor="end" dominant-baseline="middle">${escapeHtml(yFormat(t))}</text>`);
+  }
+  for (const t of xTicks) {
+    const px = num(x(t));
+    parts.push(`<line class="grid" x1="${px}" x2="${px}" y1="${top}" y2="${height - bottom}"/>`);
+    parts.push(`<text class="tick" x="${px}" y="${height - bottom + 16}" text-anchor="middle">${escapeHtml(xFormat(t))}</text>`);
+  }
+  parts.push(`<rect class="frame" x="${left}" y="${top}" width="${plotWidth}" height="${height - top - bottom}"/>`);
+  parts.push(`<text class="axis-title" x="${num(left + plotWidth / 2)}" y="${height - 6}" text-anchor="middle">${escapeHtml(xTitle)}</text>`);
+  parts.push(`<text class="axis-title" transform="translate(14 ${num(top + (height - top - bottom) / 2)}) rotate(-90)" text-anchor="middle">${escapeHtml(yTitle)}</text>`);
+  parts.push('</g>');
+  return { x, y, svg: parts.join('') };
+}
+
+function svgOpen(frame: Frame, label: string): string {
+  return `<svg viewBox="0 0 ${frame.width} ${frame.height}" width="${frame.width}" height="${frame.height}" role="img" aria-label="${escapeHtml(label)}">`;
+}
+
+function emptySvg(frame: Frame, message: string): string {
+  return `${svgOpen(frame, message)}<rect class="frame" x="1" y="1" width="${frame.width - 2}" height="${frame.height - 2}"/><text class="empty" x="${frame.width / 2}" y="${frame.height / 2}" text-anchor="middle">${escapeHtml(message)}</text></svg>`;
+}
+
+interface CurvePoint {
+  x: number;
+  band: Band;
+}
+
+interface Curve {
+  index: number;
+  label: string;
+  points: CurvePoint[];
+}
+
+/** Splits points into runs where `ok` holds, so gaps (NaN) break lines and bands. */
+function segments<T>(points: T[], ok: (p: T) => boolean): T[][] {
+  const out: T[][] = [];
+  let current: T[] = [];
+  for (const p of points) {
+    if (ok(p)) current.push(p);
+    else if (current.length > 0) {
+      out.push(current);
+      current = [];
+    }
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+/** Mean line with a min–max band and point markers per curve. */
+function curveChart(curves: Curve[], frame: Frame, xTitle: string, yTitle: string, opts: { yDomain?: [number, number]; yFormat?: (v: number) => string; valueFormat: (v: number) => string }): { svg: string; marks: number } {
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (const c of curves) {
+    for (const p of c.points) {
+      if (!isFiniteNumber(p.band.mean)) continue;
+      xs.push(p.x);
+      ys.push(p.band.mean, p.band.min ?? p.band.mean, p.band.max ?? p.band.mean);
+    }
+  }
+  if (xs.length === 0) return { svg: emptySvg(frame, 'no finite values to plot'), marks: 0 };
+  const xDomain: [number, number] = Math.min(...xs) === Math.max(...xs) ? [Math.min(...xs) - 1, Math.max(...xs) + 1] : [Math.min(...xs), Math.max(...xs)];
+  const yDomain = opts.yDomain ?? padDomain(Math.min(...ys), Math.max(...ys), 0.08);
+  const axisOpts = { xInteger: true, ...(opts.yFormat === undefined ? {} : { yFormat: opts.yFormat }) };
+  const ax = axes(frame, xDomain, yDomain, xTitle, yTitle, axisOpts);
+  const bands: string[] = [];
+  const lines: string[] = [];
+  const dots: string[] = [];
+  let marks = 0;
+  for (const c of curves) {
+    const color = colorOf(c.index);
+    const ok = (p: CurvePoint): boolean => isFiniteNumber(p.band.mean);
+    for (const seg of segments(c.points, ok)) {
+      if (seg.some((p) => p.band.n > 1)) {
+        const upper = seg.map((p) => `${num(ax.x(p.x))},${num(ax.y(p.band.max ?? (p.band.mean as number)))}`);
+        const lower = seg.map((p) => `${num(ax.x(p.x))},${num(ax.y(p.band.min ?? (p.band.mean as number)))}`).reverse();
+        if (seg.length === 1) {
+          const p = seg[0]!;
+          bands.push(`<line data-series="${c.index}" stroke="${color}" stroke-width="6" stroke-opacity="0.25" x1="${num(ax.x(p.x))}" x2="${num(ax.x(p.x))}" y1="${num(ax.y(p.band.min!))}" y2="${num(ax.y(p.band.max!))}"/>`);
+        } else {
+          bands.push(`<polygon data-series="${c.index}" fill="${color}" fill-opacity="0.16" stroke="none" points="${[...upper, ...lower].join(' ')}"/>`);
+        }
+      }
+      const d = seg.map((p, i) => `${i === 0 ? 'M' : 'L'}${num(ax.x(p.x))},${num(ax.y(p.band.mean as number))}`).join('');
+      lines.push(`<path data-series="${c.index}" data-mark="line" fill="none" stroke="${color}" stroke-width="2" d="${d}"/>`);
+      marks++;
+      for (const p of seg) {
+        const range = p.band.n > 1 ? ` (min ${opts.valueFormat(p.band.min!)}, max ${opts.valueFormat(p.band.max!)}, ${p.band.n} seeds)` : '';
+        dots.push(
+          `<circle data-series="${c.index}" cx="${num(ax.x(p.x))}" cy="${num(ax.y(p.band.mean as number))}" r="2.5" fill="${color}"><title>${escapeHtml(`${c.label}, epoch ${p.x}: ${opts.valueFormat(p.band.mean as number)}${range}`)}</title></circle>`,
+        );
+      }
+    }
+  }
+  return { svg: `${svgOpen(frame, `${yTitle} by ${xTitle}`)}${ax.svg}<g>${bands.join('')}${lines.join('')}${dots.join('')}</g></svg>`, marks };
+}
+
+interface ScatterPoint {
+  index: number;
+  label: string;
+  x: number;
+  y: number;
+  yStd: number | null;
+}
+
+interface Box {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+const overlaps = (a: Box, b: Box): boolean => a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
+
+/** Approximate width of `text` at 11px sans-serif (no DOM to measure with). */
+const textWidth = (text: string): number => text.length * 6.6 + 2;
+
+/** Points with ± std error bars and labels placed greedily to avoid overlaps. */
+function scatterChart(points: ScatterPoint[], frame: Frame, xTitle: string, yTitle: string, xName: string, emptyMessage: string): { svg: string; marks: number } {
+  if (points.length === 0) return { svg: emptySvg(frame, emptyMessage), marks: 0 };
+  const xs = points.map((p) => p.x);
+  const ys = points.flatMap((p) => [p.y - (p.yStd ?? 0), p.y + (p.yStd ?? 0)]);
+  const xDomain = padDomain(Math.min(0, ...xs), Math.max(...xs), 0.08);
+  const yDomain = padDomain(Math.min(...ys), Math.max(...ys), 0.12);
+  const ax = axes(frame, xDomain, yDomain, xTitle, yTitle, { xFormat: (v) => `${formatNumber(v, Math.abs(v) < 10 && v % 1 !== 0 ? 1 : 0)}%` });
+  const parts: string[] = [];
+  // Zero line: "no saving".
+  if (xDomain[0] < 0 && xDomain[1] > 0) parts.push(`<line class="zero" x1="${num(ax.x(0))}" x2="${num(ax.x(0))}" y1="${frame.top}" y2="${frame.height - frame.bottom}"/>`);
+  const placed: Box[] = [];
+  const bounds: Box = { x0: frame.left + 2, y0: frame.top + 2, x1: frame.width - frame.right - 2, y1: frame.height - frame.bottom - 2 };
+  const inside = (b: Box): boolean => b.x0 >= bounds.x0 && b.x1 <= bounds.x1 && b.y0 >= bounds.y0 && b.y1 <= bounds.y1;
+  // Obstacles: every marker and error bar.
+  const dotBoxes = points.map((p) => {
+    const spread = p.yStd ?? 0;
+    return { x0: ax.x(p.x) - 5, y0: Math.min(ax.y(p.y) - 5, ax.y(p.y + spread)), x1: ax.x(p.x) + 5, y1: Math.max(ax.y(p.y) + 5, ax.y(p.y - spread)) };
+  });
+  const labels: string[] = [];
+  for (const p of points) {
+    const color = colorOf(p.index);
+    const cx = ax.x(p.x);
+    const cy = ax.y(p.y);
+    const tip = `${p.label}: ${formatNumber(p.y, 2)}%${p.yStd === null ? '' : ` ± ${formatNumber(p.yStd, 2)}`} at ${formatNumber(p.x, 1)}% ${xName}`;
+    if (p.yStd !== null && p.yStd > 0) {
+      const y0 = num(ax.y(p.y - p.yStd));
+      const y1 = num(ax.y(p.y + p.yStd));
+      parts.push(
+        `<g data-series="${p.index}" stroke="${color}" stroke-width="1.5"><line x1="${num(cx)}" x2="${num(cx)}" y1="${y0}" y2="${y1}"/><line x1="${num(cx - 4)}" x2="${num(cx + 4)}" y1="${y0}" y2="${y0}"/><line x1="${num(cx - 4)}" x2="${num(cx + 4)}" y1="${y1}" y2="${y1}"/></g>`,
+      );
+    }
+    parts.push(`<circle data-series="${p.index}" data-mark="point" cx="${num(cx)}" cy="${num(cy)}" r="4.5" fill="${color}" stroke="#fff" stroke-width="1"><title>${escapeHtml(tip)}</title></circle>`);
+    // Label placement: right, left, above, below, then stepped further away.
+    const w = textWidth(p.label);
+    const h = 13;
+    const candidates: Box[] = [];
+    for (let step = 0; step < 6; step++) {
+      const dy = step * 12;
+      candidates.push({ x0: cx + 7, y0: cy - h / 2 - dy, x1: cx + 7 + w, y1: cy + h / 2 - dy });
+      candidates.push({ x0: cx - 7 - w, y0: cy - h / 2 - dy, x1: cx - 7, y1: cy + h / 2 - dy });
+      candidates.push({ x0: cx + 7, y0: cy - h / 2 + dy, x1: cx + 7 + w, y1: cy + h / 2 + dy });
+      candidates.push({ x0: cx - 7 - w, y0: cy - h / 2 + dy, x1: cx - 7, y1: cy + h / 2 + dy });
+      candidates.push({ x0: cx - w / 2, y0: cy - 8 - h - dy, x1: cx + w / 2, y1: cy - 8 - dy });
+      candidates.push({ x0: cx - w / 2, y0: cy + 8 + dy, x1: cx + w / 2, y1: cy + 8 + h + dy });
+    }
+    const free = candidates.find((b) => inside(b) && !placed.some((q) => overlaps(b, q)) && !dotBoxes.some((q) => overlaps(b, q)));
+    const box = free ?? candidates.find(inside) ?? candidates[0]!;
+    placed.push(box);
+    const leader = free === undefined || Math.abs((box.y0 + box.y1) / 2 - cy) > 14 ? `<line data-series="${p.index}" class="leader" x1="${num(cx)}" y1="${num(cy)}" x2="${num(box.x0 > cx ? box.x0 : box.x1 < cx ? box.x1 : (box.x0 + box.x1) / 2)}" y2="${num((box.y0 + box.y1) / 2)}"/>` : '';
+    // Anchor on the side facing the point, so a wrong width estimate never runs into it.
+    const anchor = box.x0 >= cx ? 'start' : box.x1 <= cx ? 'end' : 'middle';
+    const tx = anchor === 'start' ? box.x0 : anchor === 'end' ? box.x1 : (box.x0 + box.x1) / 2;
+    labels.push(`${leader}<text data-series="${p.index}" class="point-label" x="${num(tx)}" y="${num(box.y1 - 3)}" text-anchor="${anchor}">${escapeHtml(p.label)}</text>`);
+  }
+  return { svg: `${svgOpen(frame, `${yTitle} against ${xTitle}`)}${ax.svg}<g>${parts.join('')}${labels.join('')}</g></svg>`, marks: points.length };
+}
+
+/** Bars of one score histogram with the threshold drawn as a dashed vertical line. */
+function histogramChart(edges: number[], counts: number[], threshold: number | null, index: number, frame: Frame, caption: string): { svg: string; marks: number } {
+  const okEdges = edges.filter(isFiniteNumber);
+  if (okEdges.length < 2 || edges.length !== counts.length + 1) return { svg: emptySvg(frame, 'malformed histogram'), marks: 0 };
+  const finiteCounts = counts.map((c) => (isFiniteNumber(c) ? c : 0));
+  const lo = Math.min(...okEdges, ...(isFiniteNumber(threshold) ? [threshold] : []));
+  const hi = Math.max(...okEdges, ...(isFiniteNumber(threshold) ? [threshold] : []));
+  const maxCount = Math.max(1, ...finiteCounts);
+  const ax = axes(frame, [lo, hi], [0, maxCount * 1.12], 'score', 'count', { yFormat: (v) => formatCount(v) });
+  const color = colorOf(index);
+  const bars: string[] = [];
+  for (let i = 0; i < counts.length; i++) {
+    const a = edges[i]!;
+    const b = edges[i + 1]!;
+    if (!isFiniteNumber(a) || !isFiniteNumber(b)) continue;
+    const x0 = ax.x(Math.min(a, b));
+    const x1 = ax.x(Math.max(a, b));
+    const y = ax.y(finiteCounts[i]!);
+    bars.push(`<rect data-series="${index}" data-mark="bar" x="${num(x0)}" y="${num(y)}" width="${num(Math.max(0.5, x1 - x0 - 0.5))}" height="${num(ax.y(0) - y)}" fill="${color}" fill-opacity="0.8"><title>${escapeHtml(`[${formatNumber(a, 4)}, ${formatNumber(b, 4)}): ${counts[i]}`)}</title></rect>`);
+  }
+  let marker = '';
+  if (isFiniteNumber(threshold)) {
+    const tx = ax.x(threshold);
+    const text = `threshold ${formatNumber(threshold, 4)}`;
+    const rightSide = tx + 4 + textWidth(text) <= frame.width - frame.right;
+    marker = `<line class="threshold" x1="${num(tx)}" x2="${num(tx)}" y1="${frame.top}" y2="${frame.height - frame.bottom}"/><text class="threshold-label" x="${num(rightSide ? tx + 4 : tx - 4)}" y="${frame.top + 11}" text-anchor="${rightSide ? 'start' : 'end'}">${escapeHtml(text)}</text>`;
+  }
+  return { svg: `${svgOpen(frame, caption)}${ax.svg}<g>${bars.join('')}${marker}</g></svg>`, marks: bars.length };
+}
+
+function formatCount(v: number): string {
+  if (Math.abs(v) >= 1e6) return `${formatNumber(v / 1e6, 1)}M`;
+  if (Math.abs(v) >= 1e4) return `${formatNumber(v / 1e3, 0)}k`;
+  return formatNumber(v, Number.isInteger(v) ? 0 : 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Page.
+
+function figure(id: string, title: string, svg: string, marks: number, note = ''): string {
+  const empty = marks === 0 ? ` data-empty="true"` : '';
+  return `<figure class="chart" data-chart="${escapeHtml(id)}" data-marks="${marks}"${empty}><figcaption>${escapeHtml(title)}</figcaption>${svg}${note === '' ? '' : `<p class="note">${escapeHtml(note)}</p>`}</figure>`;
+}
+
+function curves(summary: ResultsSummary, pick: (e: PolicySummary['epochs'][number]) => Band): Curve[] {
+  return summary.policies.map((p, index) => ({ index, label: p.label, points: p.epochs.map((e) => ({ x: e.epoch, band: pick(e) })) }));
+}
+
+function histogramFigures(results: BenchResults, summary: ResultsSummary): string[] {
+  const out: string[] = [];
+  const frame: Frame = { width: 380, height: 220, left: 52, right: 12, top: 12, bottom: 40 };
+  summary.policies.forEach((policy, index) => {
+    const run = results.runs.find((r) => r.label === policy.label && (r.epochs ?? []).some((e) => e.scoreHistogram !== undefined));
+    if (run === undefined) return;
+    for (const record of run.epochs.filter((e): e is EpochRecord & Required<Pick<EpochRecord, 'scoreHistogram'>> => e.scoreHistogram !== undefined)) {
+      const h = record.scoreHistogram;
+      const threshold = h.threshold ?? record.threshold;
+      const title = `${policy.label} · seed ${run.seed} · epoch ${record.epoch}`;
+      const chart = histogramChart(h.edges ?? [], h.counts ?? [], threshold, index, frame, `score histogram, ${title}`);
+      const total = (h.counts ?? []).filter(isFiniteNumber).reduce((a, b) => a + b, 0);
+      out.push(figure(`histogram-${index}-${record.epoch}`, title, chart.svg, chart.marks, `${total} scores; kept ${formatPercent(record.keptFraction)} this epoch${isFiniteNumber(threshold) ? '' : '; no threshold'}`));
+    }
+  });
+  return out;
+}
+
+const STYLE = `
+:root { color-scheme: light; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: #1d1d1f; background: #fff; }
+main { max-width: 1240px; margin: 0 auto; padding: 20px 24px 40px; }
+h1 { font-size: 22px; margin: 0 0 4px; }
+h2 { font-size: 17px; margin: 28px 0 10px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
+h3 { font-size: 15px; margin: 18px 0 8px; }
+.meta { color: #555; margin: 0; }
+pre { background: #f5f5f7; border: 1px solid #e2e2e6; border-radius: 4px; padding: 8px 10px; white-space: pre-wrap; overflow-wrap: anywhere; margin: 0; font: 12.5px/1.4 ui-monospace, "DejaVu Sans Mono", monospace; }
+.kv { display: grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); gap: 2px 24px; margin: 0; }
+.kv div { display: flex; gap: 8px; min-width: 0; }
+.kv dt { color: #555; flex: none; }
+.kv dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12.5px; overflow-wrap: anywhere; }
+table.summary { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
+table.summary th, table.summary td { padding: 5px 8px; border-bottom: 1px solid #e4e4e8; text-align: right; white-space: nowrap; }
+table.summary th { background: #f5f5f7; font-weight: 600; white-space: normal; vertical-align: bottom; }
+.table-wrap { overflow-x: auto; }
+.nowrap { white-space: nowrap; }
+table.summary th:first-child, table.summary td:first-child { text-align: left; }
+.swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 6px; vertical-align: baseline; }
+.notes { color: #555; font-size: 12.5px; }
+ul.reading { margin: 6px 0 0; padding-left: 20px; }
+ul.legend { list-style: none; padding: 0; margin: 0 0 8px; display: flex; flex-wrap: wrap; gap: 4px 16px; }
+ul.legend li { cursor: pointer; user-select: none; }
+ul.legend li.off { opacity: 0.35; text-decoration: line-through; }
+.grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(540px, 1fr)); gap: 16px; }
+.grid3 { display: grid; grid-template-columns: repeat(auto-fill, minmax(360px, 1fr)); gap: 12px; }
+figure.chart { margin: 0; border: 1px solid #e4e4e8; border-radius: 6px; padding: 8px 10px 6px; min-width: 0; }
+figure.chart figcaption { font-weight: 600; margin-bottom: 4px; }
+figure.chart svg { display: block; width: 100%; height: auto; overflow: visible; }
+figure.chart .note { margin: 2px 0 0; color: #666; font-size: 12px; }
+svg text { font-family: system-ui, "DejaVu Sans", sans-serif; font-size: 11px; fill: #333; }
+svg .grid { stroke: #ececf0; stroke-width: 1; }
+svg .frame { fill: none; stroke: #bbb; stroke-width: 1; }
+svg .zero { stroke: #999; stroke-dasharray: 3 3; }
+svg .axis-title { font-size: 12px; fill: #444; }
+svg .empty { font-size: 13px; fill: #777; }
+svg .leader { stroke: #999; stroke-width: 0.75; }
+svg .threshold { stroke: #c00; stroke-width: 1.5; stroke-dasharray: 5 3; }
+svg .threshold-label { fill: #c00; font-weight: 600; }
+svg .hidden { display: none; }
+#error-banner { background: #b00020; color: #fff; padding: 10px 24px; font-weight: 600; white-space: pre-wrap; }
+`;
+
+/** Runs first: any uncaught error shows the banner and marks the page as failed. */
+const EARLY_SCRIPT = `
+(function () {
+  function fail(message) {
+    var banner = document.getElementById('error-banner');
+    if (banner) { banner.hidden = false; banner.textContent = 'Report script error: ' + message; }
+    document.body.dataset.rendered = 'error';
+  }
+  window.__reportFail = fail;
+  window.addEventListener('error', function (event) { fail(event.message || String(event.error)); });
+})();
+`;
+
+/** Runs last: reads the embedded data, checks the charts, wires the legend, sets the marker. */
+const MAIN_SCRIPT = `
+(function () {
+  try {
+    var data = JSON.parse(document.getElementById('report-data').textContent);
+    var policies = data.summary.policies;
+    var legendItems = document.querySelectorAll('ul.legend li[data-series]');
+    if (legendItems.length !== policies.length) throw new Error('legend has ' + legendItems.length + ' entries for ' + policies.length + ' policies');
+    var figures = document.querySelectorAll('figure.chart');
+    var problems = [];
+    for (var i = 0; i < figures.length; i++) {
+      var f = figures[i];
+      var svg = f.querySelector('svg');
+      if (!svg) { problems.push(f.dataset.chart + ': no svg'); continue; }
+      var marks = svg.querySelectorAll('[data-mark]').length;
+      if (marks === 0 && f.dataset.empty !== 'true') problems.push(f.dataset.chart + ': nothing drawn');
+      var box = svg.getBoundingClientRect();
+      if (box.width < 10 || box.height < 10) problems.push(f.dataset.chart + ': zero-size chart');
+    }
+    if (problems.length > 0) throw new Error(problems.join('; '));
+    for (var j = 0; j < legendItems.length; j++) {
+      legendItems[j].addEventListener('click', function (event) {
+        var item = event.currentTarget;
+        var off = item.classList.toggle('off');
+        var nodes = document.querySelectorAll('svg [data-series="' + item.dataset.series + '"]');
+        for (var k = 0; k < nodes.length; k++) nodes[k].classList.toggle('hidden', off);
+      });
+    }
+    if (document.body.dataset.rendered !== 'error') {
+      document.body.dataset.charts = String(figures.length);
+      document.body.dataset.height = String(Math.ceil(document.documentElement.scrollHeight));
+      document.body.dataset.rendered = 'ok';
+    }
+  } catch (error) {
+    window.__reportFail(error && error.message ? error.message : String(error));
+  }
+})();
+`;
+
+/** A column header that may wrap only between phrases: "(…)" groups, hyphenated words and a trailing unit stay whole. */
+function headerHtml(text: string): string {
+  const parts = text.match(/\([^)]*\)|\S+/g) ?? [];
+  if (parts.length > 1 && parts[parts.length - 1]!.length <= 2) parts.splice(-2, 2, `${parts[parts.length - 2]!} ${parts[parts.length - 1]!}`);
+  return parts.map((part) => (part.includes(' ') || part.includes('-') ? `<span class="nowrap">${escapeHtml(part)}</span>` : escapeHtml(part))).join(' ');
+}
+
+function summaryTableHtml(summary: ResultsSummary): string {
+  const keys: (keyof SummaryRowText)[] = ['policy', 'seeds', 'accuracy', 'delta', 'savedSamplePasses', 'savedWallClock', 'trainSeconds', 'pruneSeconds'];
+  const head = `<tr>${SUMMARY_COLUMNS.map((c) => `<th scope="col">${headerHtml(c)}</th>`).join('')}</tr>`;
+  const rows = summary.policies.map((p, index) => {
+    const row = summaryRowText(p);
+    const cells = keys.map((k, i) =>
+      i === 0 ? `<td><span class="swatch" style="background:${colorOf(index)}"></span>${escapeHtml(row[k])}</td>` : `<td>${escapeHtml(row[k])}</td>`,
+    );
+    return `<tr data-label="${escapeHtml(p.label)}">${cells.join('')}</tr>`;
+  });
+  return `<div class="table-wrap"><table class="summary"><thead>${head}</thead><tbody>${rows.join('')}</tbody></table></div>`;
+}
+
+function keyValues(entries: [string, unknown][]): string {
+  return `<dl class="kv">${entries
+    .map(([k, v]) => `<div><dt>${escapeHtml(k)}</dt><dd>${escapeHtml(typeof v === 'string' ? v : JSON.stringify(v) ?? String(v))}</dd></div>`)
+    .join('')}</dl>`;
+}
+
+/** Renders the self-contained report.html for a results object. */
+export function renderHtmlReport(results: BenchResults, options: HtmlReportOptions = {}): string {
+  const summary = options.summary ?? summarizeResults(results);
+  const title = options.title ?? results.name;
+  const wide: Frame = { width: 580, height: 320, left: 60, right: 16, top: 14, bottom: 44 };
+
+  const accuracy = curveChart(curves(summary, (e) => e.testAccuracy), wide, 'epoch', 'test accuracy (%)', { valueFormat: (v) => `${formatNumber(v, 2)}%` });
+  const kept = curveChart(curves(summary, (e) => e.keptFraction), wide, 'epoch', 'kept fraction', {
+    yDomain: [0, 1.05],
+    yFormat: (v) => formatPercent(v, 0),
+    valueFormat: (v) => formatPercent(v, 1),
+  });
+
+  const withAcc = summary.policies.map((p, index) => ({ p, index })).filter(({ p }) => p.accuracy.mean !== null);
+  const scatterWall = scatterChart(
+    withAcc.filter(({ p }) => p.savedWallClock !== null).map(({ p, index }) => ({ index, label: p.label, x: p.savedWallClock! * 100, y: p.accuracy.mean!, yStd: p.accuracy.std })),
+    wide,
+    'saved wall-clock vs full (%)',
+    'final test accuracy (%)',
+    'saved wall-clock',
+    summary.baselineLabel === null ? 'saved wall-clock needs a run labelled full' : 'no policy has a finite accuracy and wall-clock',
+  );
+  const scatterPasses = scatterChart(
+    withAcc.filter(({ p }) => p.savedSamplePasses.mean !== null).map(({ p, index }) => ({ index, label: p.label, x: p.savedSamplePasses.mean! * 100, y: p.accuracy.mean!, yStd: p.accuracy.std })),
+    wide,
+    'saved sample passes (%)',
+    'final test accuracy (%)',
+    'saved sample passes',
+    'no policy has a finite accuracy and saved fraction',
+  );
+  const wallNote = summary.baselineLabel === null ? 'No run is labelled full: saved wall-clock is n/a.' : '';
+  const histograms = histogramFigures(results, summary);
+
+  const legend = `<ul class="legend" title="click to hide or show a policy">${summary.policies
+    .map((p, index) => `<li data-series="${index}"><span class="swatch" style="background:${colorOf(index)}"></span>${escapeHtml(p.label)}</li>`)
+    .join('')}</ul>`;
+
+  const env = results.environment;
+  const notes = [
+    'Accuracy in %, mean ± sample std over seeds.',
+    summary.baselineLabel === null
+      ? 'No run is labelled full, so differences and saved wall-clock are n/a.'
+      : `Δ and saved wall-clock are relative to “${summary.baselineLabel}”; the ± after Δ is the std of per-seed differences (shown only when the seeds pair up).`,
+    'Saved wall-clock = (full train+prune s − this train+prune s) / full train+prune s.',
+  ].join(' ');
+
+  const body = [
+    '<div id="error-banner" hidden></div>',
+    `<script>${EARLY_SCRIPT}</script>`,
+    '<main>',
+    `<h1>${escapeHtml(title)}</h1>`,
+    `<p class="meta">Created ${escapeHtml(results.createdAt)} · ${summary.policies.length} policies · ${results.runs.length} runs</p>`,
+    '<h2>Command</h2>',
+    `<pre><code>${escapeHtml(results.command)}</code></pre>`,
+    '<h2>Environment and config</h2>',
+    keyValues([
+      ['node', env.node],
+      ['backend', env.backend],
+      ['cpus', env.cpus],
+      ['platform', env.platform],
+    ]),
+    '<h3>Config</h3>',
+    keyValues(Object.entries(results.config)),
+    '<h2>Results</h2>',
+    summaryTableHtml(summary),
+    `<p class="notes">${escapeHtml(notes)}</p>`,
+    '<h3>Reading</h3>',
+    `<ul class="reading">${summary.policies.map((p) => `<li>${escapeHtml(readingLine(p, summary.baselineLabel))}</li>`).join('')}</ul>`,
+    '<h2>Plots</h2>',
+    legend,
+    '<div class="grid2">',
+    figure('accuracy', 'Test accuracy per epoch (mean over seeds, band: min–max)', accuracy.svg, accuracy.marks),
+    figure('kept', 'Kept fraction per epoch (mean over seeds, band: min–max)', kept.svg, kept.marks),
+    figure('scatter-wall', 'Final accuracy vs saved wall-clock (error bars: ± std)', scatterWall.svg, scatterWall.marks, wallNote),
+    figure('scatter-passes', 'Final accuracy vs saved sample passes (error bars: ± std)', scatterPasses.svg, scatterPasses.marks),
+    '</div>',
+    '<h3>Score distributions (first seed with histograms, dashed line: threshold)</h3>',
+    histograms.length === 0 ? '<p class="notes">No run recorded score histograms.</p>' : `<div class="grid3">${histograms.join('')}</div>`,
+    '</main>',
+    `<script type="application/json" id="report-data">${jsonForScript({ schemaVersion: 1, summary, results })}</script>`,
+    `<script>${MAIN_SCRIPT}</script>`,
+  ].join('\n');
+
+  return [
+    '<!doctype html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">`,
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${escapeHtml(title)}</title>`,
+    `<style>${STYLE}</style>`,
+    '</head>',
+    '<body>',
+    body,
+    '</body>',
+    '</html>',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,86 @@
+/**
+ * report.md: title, the exact command, environment and config, the per-policy table and one
+ * factual reading line per policy. Pure module (no node:*).
+ */
+import {
+  SUMMARY_COLUMNS,
+  readingLine,
+  summarizeResults,
+  summaryRowText,
+  type BenchResults,
+  type ResultsSummary,
+  type SummaryRowText,
+} from './results.js';
+
+/** Backslash-escapes CommonMark punctuation that could start markup, and flattens newlines. */
+export function escapeMarkdown(text: string): string {
+  return String(text)
+    .replace(/\r?\n|\r/g, ' ')
+    .replace(/[\\`*_[\]<>|#&!~]/g, (c) => `\\${c}`);
+}
+
+/** A code span whose backtick fence is longer than any backtick run inside `text`. */
+export function markdownCodeSpan(text: string): string {
+  const flat = String(text).replace(/\r?\n|\r/g, ' ');
+  const longest = Math.max(0, ...(flat.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = flat.startsWith('`') || flat.endsWith('`') || flat === '' ? ' ' : '';
+  return `${fence}${pad}${flat}${pad}${fence}`;
+}
+
+/** A fenced code block whose fence is longer than any backtick run inside `text`. */
+export function markdownCodeBlock(text: string, info = ''): string {
+  const longest = Math.max(0, ...(String(text).match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(Math.max(3, longest + 1));
+  return `${fence}${info}\n${text}\n${fence}`;
+}
+
+function configValue(value: unknown): string {
+  return markdownCodeSpan(typeof value === 'string' ? value : JSON.stringify(value) ?? String(value));
+}
+
+/** The summary table as Markdown lines (header, separator, one row per policy). */
+export function markdownSummaryTable(summary: ResultsSummary): string[] {
+  const keys: (keyof SummaryRowText)[] = ['policy', 'seeds', 'accuracy', 'delta', 'savedSamplePasses', 'savedWallClock', 'trainSeconds', 'pruneSeconds'];
+  const lines = [`| ${SUMMARY_COLUMNS.join(' | ')} |`, `|${SUMMARY_COLUMNS.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`];
+  for (const policy of summary.policies) {
+    const row = summaryRowText(policy);
+    lines.push(`| ${keys.map((k) => escapeMarkdown(row[k])).join(' | ')} |`);
+  }
+  return lines;
+}
+
+/** Renders report.md for a results object. `summary` defaults to `summarizeResults(results)`. */
+export function renderMarkdownReport(results: BenchResults, summary: ResultsSummary = summarizeResults(results)): string {
+  const out: string[] = [];
+  out.push(`# ${escapeMarkdown(results.name)}`, '');
+  out.push(`Created ${escapeMarkdown(results.createdAt)}. Command:`, '');
+  out.push(markdownCodeBlock(results.command, 'sh'), '');
+
+  out.push('## Environment', '');
+  const env = results.environment;
+  out.push(`- node: ${configValue(env.node)}`);
+  out.push(`- backend: ${configValue(env.backend)}`);
+  out.push(`- cpus: ${configValue(env.cpus)}`);
+  out.push(`- platform: ${configValue(env.platform)}`, '');
+
+  out.push('## Config', '');
+  for (const [key, value] of Object.entries(results.config)) out.push(`- ${escapeMarkdown(key)}: ${configValue(value)}`);
+  out.push('');
+
+  out.push('## Results', '');
+  out.push(...markdownSummaryTable(summary), '');
+  const notes = [
+    'Accuracy in %, mean ± sample std over seeds.',
+    summary.baselineLabel === null
+      ? 'No run is labelled full, so differences and saved wall-clock are n/a.'
+      : `Δ and saved wall-clock are relative to ${markdownCodeSpan(summary.baselineLabel)}; the ± after Δ is the std of per-seed differences (shown only when the seeds pair up).`,
+    'Saved wall-clock = (full train+prune s − this train+prune s) / full train+prune s.',
+  ];
+  out.push(notes.join(' '), '');
+
+  out.push('## Reading', '');
+  for (const policy of summary.policies) out.push(`- ${escapeMarkdown(readingLine(policy, summary.baselineLabel))}`);
+  out.push('');
+  return out.join('\n');
+}

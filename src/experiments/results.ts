@@ -1,0 +1,378 @@
+/**
+ * The results object written by the experiment harness, and the per-policy aggregates the
+ * reports show. Pure module (no node:*), so reports can be rendered anywhere.
+ */
+import { InfoBatchError } from '../core/errors.js';
+
+/** Everything one benchmark invocation produced. Serialised as JSON by the harness. */
+export interface BenchResults {
+  schemaVersion: 1;
+  name: string;
+  /** The exact CLI command that produced these results. */
+  command: string;
+  /** ISO 8601 time. */
+  createdAt: string;
+  environment: { node: string; backend: string; cpus: number; platform: string };
+  config: {
+    dataset: string;
+    model: string;
+    epochs: number;
+    batchSize: number;
+    seeds: number[];
+    learningRate: number;
+    [k: string]: unknown;
+  };
+  runs: RunResult[];
+}
+
+/** One training run: one policy (label) with one seed. */
+export interface RunResult {
+  /** Policy label shown in tables, e.g. 'full', 'infobatch', 'infobatch r=0.3', 'full (matched budget)'. */
+  label: string;
+  policy: { name: string; [option: string]: unknown };
+  seed: number;
+  epochs: EpochRecord[];
+  final: {
+    /** Fraction in [0, 1] (reports show it in %). */
+    testAccuracy: number;
+    testLoss: number;
+    samplesForwarded: number;
+    samplesBackpropagated: number;
+    /** Sample passes full-data training would have made (epochs × dataset size). */
+    fullDataSamples: number;
+    /** Saved fraction of sample passes, in [0, 1]. */
+    savedFraction: number;
+    trainSeconds: number;
+    pruneSeconds: number;
+  };
+}
+
+/** Measurements after one epoch. */
+export interface EpochRecord {
+  epoch: number;
+  /** Fraction in [0, 1]. */
+  testAccuracy: number;
+  testLoss: number;
+  trainLoss: number;
+  planLength: number;
+  /** Fraction of the dataset visited this epoch, in [0, 1]. */
+  keptFraction: number;
+  threshold: number | null;
+  trainSeconds: number;
+  pruneSeconds: number;
+  /** Score distribution before pruning; only recorded at a few epochs. `edges.length === counts.length + 1`. */
+  scoreHistogram?: { edges: number[]; counts: number[]; threshold: number | null };
+}
+
+/**
+ * Mean and sample standard deviation of one metric over seeds. Non-finite values (NaN, ±Infinity,
+ * or null read back from JSON) are left out of both and counted in `nonFinite`.
+ */
+export interface Stat {
+  /** Mean of the finite values; null when there are none. */
+  mean: number | null;
+  /** Sample standard deviation (n − 1); null with fewer than 2 finite values. */
+  std: number | null;
+  /** Number of finite values. */
+  n: number;
+  /** Number of values left out because they were not finite. */
+  nonFinite: number;
+}
+
+/** Mean, min and max over seeds of one per-epoch metric. */
+export interface Band {
+  mean: number | null;
+  min: number | null;
+  max: number | null;
+  n: number;
+}
+
+/** Aggregates over seeds for one epoch of one policy. */
+export interface EpochAggregate {
+  epoch: number;
+  /** Test accuracy in %. */
+  testAccuracy: Band;
+  /** Kept fraction in [0, 1]. */
+  keptFraction: Band;
+  trainLoss: Band;
+}
+
+/** Aggregates over seeds for one policy label. */
+export interface PolicySummary {
+  label: string;
+  /** `policy.name` of the label's first run. */
+  policyName: string;
+  /** Number of runs (seeds) with this label. */
+  seeds: number;
+  /** The seeds, in run order. */
+  seedList: number[];
+  /** Final test accuracy in %. */
+  accuracy: Stat;
+  /** True for the label the differences are taken against. */
+  isBaseline: boolean;
+  /**
+   * Mean accuracy minus the baseline's mean accuracy, in percentage points; null without a
+   * baseline or without a finite mean on either side. 0 for the baseline itself.
+   */
+  deltaVsFull: number | null;
+  /**
+   * Sample std of the per-seed differences (this − baseline), in points, when the two labels ran
+   * exactly the same seeds with finite accuracies (paired) and at least 2 of them; otherwise null.
+   */
+  deltaStd: number | null;
+  /** Whether the runs pair up with the baseline's runs seed by seed. */
+  paired: boolean;
+  /** Mean `final.savedFraction` (saved sample passes), in [0, 1]. */
+  savedSamplePasses: Stat;
+  /**
+   * (baseline mean train+prune seconds − this mean train+prune seconds) / baseline's; negative when
+   * slower than the baseline; null without a baseline or a positive baseline time.
+   */
+  savedWallClock: number | null;
+  trainSeconds: Stat;
+  pruneSeconds: Stat;
+  /** Final test loss. */
+  testLoss: Stat;
+  /** Per-epoch aggregates, sorted by epoch. */
+  epochs: EpochAggregate[];
+}
+
+export interface ResultsSummary {
+  /** The label differences are taken against, or null when no run has it. */
+  baselineLabel: string | null;
+  /** One entry per label, in order of first appearance in `runs`. */
+  policies: PolicySummary[];
+}
+
+export interface SummarizeOptions {
+  /** Label to compare against; default 'full'. */
+  baselineLabel?: string;
+}
+
+/** A number that is finite (rejects NaN, ±Infinity, null, undefined and non-numbers). */
+export function isFiniteNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+/** Mean and sample std of the finite values in `values`. */
+export function stat(values: readonly unknown[]): Stat {
+  const finite = values.filter(isFiniteNumber);
+  const n = finite.length;
+  const nonFinite = values.length - n;
+  if (n === 0) return { mean: null, std: null, n, nonFinite };
+  const mean = finite.reduce((a, b) => a + b, 0) / n;
+  if (n < 2) return { mean, std: null, n, nonFinite };
+  const ss = finite.reduce((a, b) => a + (b - mean) * (b - mean), 0);
+  return { mean, std: Math.sqrt(ss / (n - 1)), n, nonFinite };
+}
+
+function band(values: readonly unknown[]): Band {
+  const finite = values.filter(isFiniteNumber);
+  if (finite.length === 0) return { mean: null, min: null, max: null, n: 0 };
+  return {
+    mean: finite.reduce((a, b) => a + b, 0) / finite.length,
+    min: Math.min(...finite),
+    max: Math.max(...finite),
+    n: finite.length,
+  };
+}
+
+const percent = (x: unknown): unknown => (isFiniteNumber(x) ? x * 100 : x);
+
+function groupByLabel(runs: readonly RunResult[]): Map<string, RunResult[]> {
+  const groups = new Map<string, RunResult[]>();
+  for (const run of runs) {
+    const group = groups.get(run.label);
+    if (group === undefined) groups.set(run.label, [run]);
+    else group.push(run);
+  }
+  return groups;
+}
+
+function epochAggregates(runs: readonly RunResult[]): EpochAggregate[] {
+  const byEpoch = new Map<number, EpochRecord[]>();
+  for (const run of runs) {
+    for (const record of run.epochs ?? []) {
+      const list = byEpoch.get(record.epoch);
+      if (list === undefined) byEpoch.set(record.epoch, [record]);
+      else list.push(record);
+    }
+  }
+  return [...byEpoch.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([epoch, records]) => ({
+      epoch,
+      testAccuracy: band(records.map((r) => percent(r.testAccuracy))),
+      keptFraction: band(records.map((r) => r.keptFraction)),
+      trainLoss: band(records.map((r) => r.trainLoss)),
+    }));
+}
+
+/** Mean of (train + prune) seconds over runs whose two timings are both finite; null if none. */
+function meanWallClock(runs: readonly RunResult[]): number | null {
+  return stat(runs.map((r) => (isFiniteNumber(r.final.trainSeconds) && isFiniteNumber(r.final.pruneSeconds) ? r.final.trainSeconds + r.final.pruneSeconds : NaN))).mean;
+}
+
+/**
+ * Per-label aggregates of a results object: final accuracy mean ± sample std (in %), difference
+ * from the baseline label ('full' unless told otherwise) in points (with the std of the paired
+ * per-seed differences where the seeds match), mean saved sample passes, saved wall-clock relative
+ * to the baseline, and mean train / prune seconds; plus per-epoch mean/min/max curves.
+ *
+ * @throws InfoBatchError `INVALID_DATA` when `runs` is not an array or two runs share a label and seed.
+ */
+export function summarizeResults(results: BenchResults, options: SummarizeOptions = {}): ResultsSummary {
+  if (!Array.isArray(results?.runs)) {
+    throw new InfoBatchError('INVALID_DATA', 'summarizeResults: results.runs must be an array');
+  }
+  const groups = groupByLabel(results.runs);
+  for (const [label, runs] of groups) {
+    const seen = new Set<number>();
+    for (const run of runs) {
+      if (seen.has(run.seed)) {
+        throw new InfoBatchError('INVALID_DATA', `summarizeResults: two runs have label ${JSON.stringify(label)} and seed ${run.seed}`);
+      }
+      seen.add(run.seed);
+    }
+  }
+  const wanted = options.baselineLabel ?? 'full';
+  const baselineRuns = groups.get(wanted);
+  const baselineLabel = baselineRuns === undefined ? null : wanted;
+  const baselineAccuracy = baselineRuns === undefined ? null : stat(baselineRuns.map((r) => percent(r.final.testAccuracy))).mean;
+  const baselineWallClock = baselineRuns === undefined ? null : meanWallClock(baselineRuns);
+  const baselineBySeed = new Map<number, unknown>((baselineRuns ?? []).map((r) => [r.seed, percent(r.final.testAccuracy)]));
+
+  const policies: PolicySummary[] = [];
+  for (const [label, runs] of groups) {
+    const accuracies = runs.map((r) => percent(r.final.testAccuracy));
+    const accuracy = stat(accuracies);
+    const isBaseline = label === baselineLabel;
+
+    let deltaVsFull: number | null = null;
+    if (isBaseline) deltaVsFull = accuracy.mean === null ? null : 0;
+    else if (baselineAccuracy !== null && accuracy.mean !== null) deltaVsFull = accuracy.mean - baselineAccuracy;
+
+    // Paired: the same seed set on both sides, every accuracy finite.
+    const paired =
+      !isBaseline &&
+      baselineRuns !== undefined &&
+      runs.length === baselineRuns.length &&
+      runs.every((r) => baselineBySeed.has(r.seed) && isFiniteNumber(baselineBySeed.get(r.seed))) &&
+      accuracies.every(isFiniteNumber);
+    const deltaStd = paired ? stat(runs.map((r, i) => (accuracies[i] as number) - (baselineBySeed.get(r.seed) as number))).std : null;
+
+    const wallClock = meanWallClock(runs);
+    const savedWallClock =
+      baselineWallClock !== null && baselineWallClock > 0 && wallClock !== null ? (baselineWallClock - wallClock) / baselineWallClock : null;
+
+    policies.push({
+      label,
+      policyName: String(runs[0]!.policy?.name ?? ''),
+      seeds: runs.length,
+      seedList: runs.map((r) => r.seed),
+      accuracy,
+      isBaseline,
+      deltaVsFull,
+      deltaStd,
+      paired,
+      savedSamplePasses: stat(runs.map((r) => r.final.savedFraction)),
+      savedWallClock,
+      trainSeconds: stat(runs.map((r) => r.final.trainSeconds)),
+      pruneSeconds: stat(runs.map((r) => r.final.pruneSeconds)),
+      testLoss: stat(runs.map((r) => r.final.testLoss)),
+      epochs: epochAggregates(runs),
+    });
+  }
+  return { baselineLabel, policies };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Formatting shared by the Markdown and HTML reports.
+
+/** U+2212 MINUS SIGN, used for negative numbers in reports. */
+export const MINUS = '\u2212';
+
+/** Fixed-point with a real minus sign; 'n/a' for null / non-finite. */
+export function formatNumber(value: number | null, digits: number): string {
+  if (!isFiniteNumber(value)) return 'n/a';
+  const text = value.toFixed(digits);
+  if (/^-0(\.0*)?$/.test(text)) return text.slice(1); // no "−0.00"
+  return text.startsWith('-') ? MINUS + text.slice(1) : text;
+}
+
+/** Like formatNumber with an explicit '+' on positive values. */
+export function formatSigned(value: number | null, digits: number): string {
+  const text = formatNumber(value, digits);
+  if (text === 'n/a' || text.startsWith(MINUS) || /^0(\.0*)?$/.test(text)) return text;
+  return `+${text}`;
+}
+
+/** A fraction shown as a percentage, e.g. 0.38 → '38.0%'. */
+export function formatPercent(fraction: number | null, digits = 1): string {
+  const text = formatNumber(isFiniteNumber(fraction) ? fraction * 100 : null, digits);
+  return text === 'n/a' ? text : `${text}%`;
+}
+
+function nonFiniteNote(s: Stat): string {
+  return s.nonFinite > 0 ? ` (${s.nonFinite} non-finite excluded)` : '';
+}
+
+/** The cells of one table row, as plain text, in column order. */
+export interface SummaryRowText {
+  policy: string;
+  seeds: string;
+  accuracy: string;
+  delta: string;
+  savedSamplePasses: string;
+  savedWallClock: string;
+  trainSeconds: string;
+  pruneSeconds: string;
+}
+
+/** Column headers of the summary table, in order. */
+export const SUMMARY_COLUMNS = [
+  'policy',
+  'seeds',
+  'final test acc (mean ± std)',
+  'Δ acc vs full (points)',
+  'saved sample passes',
+  'saved wall-clock',
+  'train s',
+  'prune overhead s',
+] as const;
+
+/** Plain-text table cells for one policy (not escaped for any format). */
+export function summaryRowText(p: PolicySummary): SummaryRowText {
+  const acc = p.accuracy.mean === null ? 'n/a' : `${formatNumber(p.accuracy.mean, 2)} ± ${formatNumber(p.accuracy.std, 2)}`;
+  let delta: string;
+  if (p.isBaseline) delta = 'baseline';
+  else if (p.deltaVsFull === null) delta = 'n/a';
+  else delta = p.deltaStd === null ? formatSigned(p.deltaVsFull, 2) : `${formatSigned(p.deltaVsFull, 2)} ± ${formatNumber(p.deltaStd, 2)}`;
+  return {
+    policy: p.label,
+    seeds: String(p.seeds),
+    accuracy: acc + nonFiniteNote(p.accuracy),
+    delta,
+    savedSamplePasses: formatPercent(p.savedSamplePasses.mean) + nonFiniteNote(p.savedSamplePasses),
+    savedWallClock: formatPercent(p.savedWallClock),
+    trainSeconds: formatNumber(p.trainSeconds.mean, 2) + nonFiniteNote(p.trainSeconds),
+    pruneSeconds: formatNumber(p.pruneSeconds.mean, 3) + nonFiniteNote(p.pruneSeconds),
+  };
+}
+
+/** One factual sentence per policy, e.g. "infobatch: −0.12 points at 38.0% saved wall-clock …". */
+export function readingLine(p: PolicySummary, baselineLabel: string | null): string {
+  const seeds = `${p.seeds} seed${p.seeds === 1 ? '' : 's'}`;
+  const acc = p.accuracy.mean === null ? 'n/a' : `${formatNumber(p.accuracy.mean, 2)}%`;
+  if (p.isBaseline) {
+    return `${p.label}: baseline, ${acc} final test accuracy, ${formatNumber(p.trainSeconds.mean, 2)} s train + ${formatNumber(p.pruneSeconds.mean, 3)} s prune (${seeds}).`;
+  }
+  const passes = `${formatPercent(p.savedSamplePasses.mean)} saved sample passes`;
+  if (p.deltaVsFull === null) {
+    const why = baselineLabel === null ? 'no full run' : `no finite accuracy on one side`;
+    const accText = p.accuracy.mean === null ? 'final test accuracy n/a' : `${acc} final test accuracy`;
+    return `${p.label}: ${accText} at ${passes}; Δ vs full n/a, ${why} (${seeds}).`;
+  }
+  const spread = p.deltaStd === null ? '' : ` (paired std ${formatNumber(p.deltaStd, 2)})`;
+  return `${p.label}: ${formatSigned(p.deltaVsFull, 2)} points${spread} at ${formatPercent(p.savedWallClock)} saved wall-clock, ${passes} (${seeds}).`;
+}

@@ -1,0 +1,196 @@
+import * as tf from '@tensorflow/tfjs';
+import { InfoBatch } from '../core/info-batch.js';
+import type { PolicyConfig } from '../core/policy.js';
+import type { Dataset, DatasetSplit } from '../data/dataset.js';
+import { createPolicy } from '../policies/registry.js';
+import { sparseSoftmaxCrossEntropy } from '../tfjs/losses.js';
+import { cosineSchedule } from '../tfjs/schedules.js';
+import { trainWithInfoBatch } from '../tfjs/trainer.js';
+import { createModel, type ModelKind } from './models.js';
+import type { EpochRecord, RunResult } from './results.js';
+
+/** The recipe of one training run (see ../shared/docs/bench-recipe.md). */
+export interface TrainRunOptions {
+  readonly label: string;
+  readonly policy: PolicyConfig;
+  readonly seed: number;
+  readonly model: ModelKind;
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly learningRate: number;
+  readonly momentum: number;
+  /** SGD weight decay, applied as an L2 penalty of `weightDecay / 2 · Σw²` on kernels. */
+  readonly weightDecay: number;
+  /** Epochs at which the score histogram is recorded (before the epoch's plan). */
+  readonly histogramEpochs?: readonly number[];
+  /** Called after each epoch with its record. */
+  readonly onEpoch?: (record: EpochRecord) => void;
+}
+
+/** Dataset tensors, made once and shared by every run of a bench. */
+export interface DatasetTensors {
+  readonly trainX: tf.Tensor;
+  readonly trainY: tf.Tensor1D;
+  readonly testX: tf.Tensor;
+  readonly testY: tf.Tensor1D;
+  readonly sampleShape: readonly number[];
+  readonly numClasses: number;
+  dispose(): void;
+}
+
+/** Uploads a dataset split as tensors (samples along axis 0, labels int32). */
+export function datasetTensors(split: DatasetSplit): DatasetTensors {
+  const upload = (ds: Dataset) => [tf.tensor(ds.x, [ds.numSamples, ...ds.sampleShape]), tf.tensor1d(ds.y, 'int32')] as const;
+  const [trainX, trainY] = upload(split.train);
+  const [testX, testY] = upload(split.test);
+  return {
+    trainX, trainY, testX, testY,
+    sampleShape: split.train.sampleShape.length === 1 ? split.train.sampleShape : imageShape(split.train.sampleShape),
+    numClasses: split.train.numClasses,
+    dispose: () => tf.dispose([trainX, trainY, testX, testY]),
+  };
+}
+
+function imageShape(shape: readonly number[]): readonly number[] {
+  return shape.length === 2 ? [...shape, 1] : shape;
+}
+
+/** Test accuracy and mean loss, evaluated in chunks (two reads per evaluation). */
+export async function evaluateClassifier(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor1D, chunk = 2000): Promise<{ accuracy: number; loss: number }> {
+  const n = x.shape[0]!;
+  let totals = tf.tensor1d([0, 0]);
+  for (let start = 0; start < n; start += chunk) {
+    const size = Math.min(chunk, n - start);
+    const next = tf.tidy(() => {
+      const xs = tf.slice(x, start, size);
+      const ys = tf.slice(y, start, size);
+      const logits = model.predict(xs) as tf.Tensor2D;
+      const correct = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), ys), 'float32'));
+      const loss = tf.sum(sparseSoftmaxCrossEntropy(ys, logits));
+      return tf.add(totals, tf.stack([correct, loss])) as tf.Tensor1D;
+    });
+    totals.dispose();
+    totals = next;
+  }
+  const [correct, loss] = await totals.data();
+  totals.dispose();
+  return { accuracy: correct! / n, loss: loss! / n };
+}
+
+/** Histogram of the finite scores in `bins` equal bins. */
+export function scoreHistogram(scores: ArrayLike<number>, threshold: number, bins = 30): { edges: number[]; counts: number[]; threshold: number | null } {
+  let low = Number.POSITIVE_INFINITY;
+  let high = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < scores.length; i++) {
+    const s = scores[i]!;
+    if (Number.isFinite(s)) {
+      low = Math.min(low, s);
+      high = Math.max(high, s);
+    }
+  }
+  const finiteThreshold = Number.isFinite(threshold) ? threshold : null;
+  if (low > high) return { edges: [], counts: [], threshold: finiteThreshold };
+  const width = high > low ? (high - low) / bins : 1;
+  const counts = new Array<number>(bins).fill(0);
+  for (let i = 0; i < scores.length; i++) {
+    const s = scores[i]!;
+    if (Number.isFinite(s)) counts[Math.min(bins - 1, Math.floor((s - low) / width))]!++;
+  }
+  return { edges: Array.from({ length: bins + 1 }, (_, b) => low + b * width), counts, threshold: finiteThreshold };
+}
+
+/**
+ * Trains one model with one policy and seed on the bench recipe and returns its record. The
+ * model's initial weights depend on the seed alone, so every policy starts from the same weights.
+ */
+export async function runTraining(data: DatasetTensors, options: TrainRunOptions): Promise<RunResult> {
+  const { label, policy, seed, epochs, batchSize, learningRate, momentum, weightDecay, histogramEpochs = [], onEpoch } = options;
+  const model = createModel(options.model, { inputShape: data.sampleShape, numClasses: data.numClasses, seed, l2: weightDecay / 2 });
+  const optimizer = tf.train.momentum(learningRate, momentum);
+  const numSamples = data.trainX.shape[0]!;
+  const ib = new InfoBatch({ numSamples, numEpochs: epochs, seed, policy: createPolicy(policy) });
+  const lr = cosineSchedule({ baseLr: learningRate, totalEpochs: epochs });
+  const records: EpochRecord[] = [];
+  const histograms = new Map<number, EpochRecord['scoreHistogram']>();
+  try {
+    const result = await trainWithInfoBatch(model, { x: data.trainX, y: data.trainY }, {
+      epochs,
+      batchSize,
+      optimizer,
+      loss: (yTrue, yPred) => sparseSoftmaxCrossEntropy(yTrue, yPred),
+      infobatch: ib,
+      learningRate: (epoch) => lr(epoch),
+      callbacks: {
+        onEpochBegin: (epoch, plan) => {
+          if (histogramEpochs.includes(epoch)) histograms.set(epoch, scoreHistogram(ib.scores, plan.stats.threshold));
+        },
+        onEpochEnd: (epoch, metrics) => {
+          const evaluation = metrics.evaluation ?? {};
+          const record: EpochRecord = {
+            epoch,
+            testAccuracy: evaluation['accuracy'] ?? Number.NaN,
+            testLoss: evaluation['loss'] ?? Number.NaN,
+            trainLoss: metrics.meanLoss,
+            planLength: metrics.planLength,
+            keptFraction: metrics.keptFraction,
+            threshold: Number.isFinite(metrics.threshold) ? metrics.threshold : null,
+            // Wall-clock of the epoch without the pruning overhead, which is reported on its own.
+            trainSeconds: metrics.trainSeconds - metrics.recordSeconds,
+            pruneSeconds: metrics.pruneSeconds,
+            ...(histograms.has(epoch) && { scoreHistogram: histograms.get(epoch)! }),
+          };
+          records.push(record);
+          onEpoch?.(record);
+        },
+      },
+      evaluate: async () => {
+        const { accuracy, loss } = await evaluateClassifier(model, data.testX, data.testY);
+        return { accuracy, loss };
+      },
+    });
+    const last = records[records.length - 1]!;
+    const sum = (key: 'trainSeconds' | 'pruneSeconds') => records.reduce((s, r) => s + r[key], 0);
+    return {
+      label,
+      policy: { ...ib.policy.config },
+      seed,
+      epochs: records,
+      final: {
+        testAccuracy: last.testAccuracy,
+        testLoss: last.testLoss,
+        samplesForwarded: result.summary.samplesVisited,
+        samplesBackpropagated: result.summary.samplesVisited,
+        fullDataSamples: result.summary.fullDataSamples,
+        savedFraction: result.summary.savedFraction,
+        trainSeconds: sum('trainSeconds'),
+        pruneSeconds: sum('pruneSeconds'),
+      },
+    };
+  } finally {
+    model.dispose();
+    optimizer.dispose();
+  }
+}
+
+/**
+ * Runs a short untimed training (two epochs on the first samples) so that one-off costs (kernel
+ * compilation, JIT warm-up, first allocations) do not land on whichever timed run comes first.
+ */
+export async function warmUp(data: DatasetTensors, options: Pick<TrainRunOptions, 'model' | 'batchSize'>, samples = 1280): Promise<void> {
+  const trainCount = Math.min(samples, data.trainX.shape[0]!);
+  const testCount = Math.min(samples, data.testX.shape[0]!);
+  const small: DatasetTensors = {
+    trainX: tf.slice(data.trainX, 0, trainCount),
+    trainY: tf.slice(data.trainY, 0, trainCount),
+    testX: tf.slice(data.testX, 0, testCount),
+    testY: tf.slice(data.testY, 0, testCount),
+    sampleShape: data.sampleShape,
+    numClasses: data.numClasses,
+    dispose: () => tf.dispose([small.trainX, small.trainY, small.testX, small.testY]),
+  };
+  try {
+    await runTraining(small, { label: 'warm-up', policy: { name: 'infobatch' }, seed: 0, model: options.model, epochs: 2, batchSize: options.batchSize, learningRate: 0.01, momentum: 0.9, weightDecay: 0 });
+  } finally {
+    small.dispose();
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * `infobatch/tfjs`: the TensorFlow.js adapter. Browser-safe (no static `node:*` imports);
+ * `@tensorflow/tfjs-core` is a peer dependency.
+ */
+export { isNode, selectBackend, type BackendName, type SelectBackendOptions } from './backend.js';
+export { InfoBatchTfjs } from './info-batch-tfjs.js';
+export { meanSquaredError, sequenceCrossEntropy, softmaxCrossEntropy, sparseSoftmaxCrossEntropy, type CrossEntropyOptions } from './losses.js';
+export {
+  cosineSchedule,
+  OneCycle,
+  oneCycleSchedule,
+  stepSchedule,
+  type CosineScheduleOptions,
+  type OneCycleOptions,
+  type OneCycleScheduleOptions,
+  type StepSchedule,
+  type StepScheduleOptions,
+} from './schedules.js';
+export {
+  trainWithInfoBatch,
+  type EpochLearningRate,
+  type EpochMetrics,
+  type TrainableModel,
+  type TrainCallbacks,
+  type TrainingData,
+  type TrainOptions,
+  type TrainResult,
+} from './trainer.js';
+export { registerWasmGradientKernels } from './wasm-kernels.js';

@@ -1,0 +1,224 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { EpochPlan, PlanBatch } from '../core/epoch-plan.js';
+import { describeValue, InfoBatchError, type InfoBatchErrorCode } from '../core/errors.js';
+import { InfoBatch, type RunSummary } from '../core/info-batch.js';
+import { assertInteger } from '../core/validate.js';
+
+/** One batch whose losses could not be recorded, kept until the next flush reports it. */
+interface ReadFailure {
+  readonly epoch: number;
+  readonly step: number;
+  readonly indices: Int32Array;
+  readonly cause: unknown;
+}
+
+type ReadResult = { readonly values: ArrayLike<number> } | { readonly error: unknown };
+
+/** Whether `value` looks like a tfjs tensor (duck-typed, so a second copy of tfjs-core still passes). @internal */
+export function isTensorLike(value: unknown): value is tf.Tensor {
+  return typeof value === 'object' && value !== null && Array.isArray((value as tf.Tensor).shape) && typeof (value as tf.Tensor).data === 'function';
+}
+
+function shapeText(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+/**
+ * Throws unless `loss` holds one value per sample of a batch of `size`: shape `[size]` or `[size, 1, …]`.
+ * @param subject - how messages name the loss, e.g. "'perSampleLoss' passed to InfoBatchTfjs.update".
+ * @internal
+ */
+export function assertPerSampleLoss(subject: string, loss: tf.Tensor, size: number): void {
+  const shape = loss.shape;
+  if (shape.length === 0) {
+    throw new InfoBatchError('SCALAR_LOSS', `${subject} is a scalar (rank 0) but the batch has ${size} samples: it is already reduced. Compute one loss per sample with tf.Reduction.NONE (e.g. tf.losses.softmaxCrossEntropy(ys, logits, undefined, undefined, tf.Reduction.NONE)) or a per-sample helper of infobatch/tfjs.`);
+  }
+  if (shape[0] === size && shape.every((d, axis) => axis === 0 || d === 1)) return;
+  if (loss.size === 1 && size > 1) {
+    throw new InfoBatchError('SCALAR_LOSS', `${subject} has shape ${shapeText(shape)}, a single value for a batch of ${size} samples: it looks already reduced. Compute one loss per sample with tf.Reduction.NONE.`);
+  }
+  throw new InfoBatchError('SHAPE_MISMATCH', `${subject} must have shape [${size}] (one loss per sample of the batch) but got rank ${shape.length}, shape ${shapeText(shape)}. Reduce every axis but the batch axis (e.g. with tf.mean(x, axis)) and use tf.Reduction.NONE.`);
+}
+
+/**
+ * Connects an {@link InfoBatch} to a TensorFlow.js training loop: `update` turns a per-sample
+ * loss tensor into the weighted objective and records the losses as scores without ever blocking
+ * on the device.
+ *
+ * Ordering guarantee: each `update` starts an asynchronous read (`data()`, never `dataSync()`) of
+ * a kept copy of its per-sample losses, and the reads are recorded in the order of the `update`
+ * calls. {@link InfoBatchTfjs.beginEpoch} first awaits every pending read ({@link InfoBatchTfjs.flush}),
+ * so the scores of epoch `e` are complete before the plan of epoch `e + 1` is built. A read that
+ * rejects, or losses the core refuses (NaN, infinite, negative), leave that batch unrecorded and
+ * are reported as an {@link InfoBatchError} by the next `flush()` / `beginEpoch()`, naming the
+ * epoch, the step and the batch's sample ids.
+ *
+ * @example
+ * ```ts
+ * const ibt = new InfoBatchTfjs(new InfoBatch({ numSamples, numEpochs }));
+ * for (let epoch = 0; epoch < numEpochs; epoch++) {
+ *   for (const batch of (await ibt.beginEpoch(epoch)).batches(128)) {
+ *     const { xs, ys } = gatherBatch(batch.indices);
+ *     optimizer.minimize(() => ibt.update(tf.losses.softmaxCrossEntropy(ys, model.predict(xs), undefined, undefined, tf.Reduction.NONE), batch));
+ *   }
+ * }
+ * await ibt.flush();
+ * ```
+ */
+export class InfoBatchTfjs {
+  /** The wrapped core instance. */
+  readonly ib: InfoBatch;
+
+  private tail: Promise<void> = Promise.resolve();
+  private failures: ReadFailure[] = [];
+  private pendingReads = 0;
+  private epoch = -1;
+  private step = 0;
+  private recordingMilliseconds = 0;
+
+  /**
+   * Wraps a core instance; the wrapper owns no pruning state of its own.
+   * @param ib - the {@link InfoBatch} whose plans and scores are used.
+   */
+  constructor(ib: InfoBatch) {
+    if (!(ib instanceof InfoBatch)) {
+      throw new InfoBatchError('INVALID_TYPE', `'ib' passed to new InfoBatchTfjs() must be an InfoBatch instance but got ${describeValue(ib)}.`);
+    }
+    this.ib = ib;
+  }
+
+  /** Number of loss reads started by `update` and not yet recorded. */
+  get pending(): number {
+    return this.pendingReads;
+  }
+
+  /** Total seconds spent recording losses into the core (synchronous CPU time, excluding the wait for the device). */
+  get recordSeconds(): number {
+    return this.recordingMilliseconds / 1000;
+  }
+
+  /**
+   * Waits for every pending loss read, then makes the plan of `epoch` from the complete scores.
+   * @param epoch - 0-based epoch in `[0, numEpochs)`.
+   * @throws InfoBatchError from {@link InfoBatchTfjs.flush} when a batch's losses could not be recorded.
+   */
+  async beginEpoch(epoch: number): Promise<EpochPlan> {
+    assertInteger('InfoBatchTfjs.beginEpoch', 'epoch', epoch, 0, this.ib.numEpochs - 1);
+    await this.flush();
+    const plan = this.ib.beginEpoch(epoch);
+    this.epoch = epoch;
+    this.step = 0;
+    return plan;
+  }
+
+  /**
+   * The objective of one batch, `sum(w·l) / B` as a scalar tensor, and an asynchronous record of
+   * the per-sample losses as scores. Works inside `optimizer.minimize`, `tf.tidy` and
+   * `tf.variableGrads` without leaking: the only tensor it keeps is a copy of the losses, disposed
+   * as soon as its read settles.
+   * @param perSampleLoss - one loss per sample of the batch, shape `[B]` (or `[B, 1]`), computed
+   *   without reduction (`tf.Reduction.NONE`).
+   * @param batch - the plan batch the losses belong to (its `indices` and `weights`).
+   * @throws InfoBatchError 'SCALAR_LOSS' for an already reduced loss, 'SHAPE_MISMATCH' when the
+   *   loss does not have one value per sample.
+   */
+  update(perSampleLoss: tf.Tensor, batch: PlanBatch): tf.Scalar {
+    const where = 'InfoBatchTfjs.update';
+    if (!isTensorLike(perSampleLoss)) {
+      throw new InfoBatchError('INVALID_TYPE', `'perSampleLoss' passed to ${where} must be a tf.Tensor but got ${describeValue(perSampleLoss)}.`);
+    }
+    if (typeof batch !== 'object' || batch === null || !(batch.indices instanceof Int32Array) || !(batch.weights instanceof Float32Array)) {
+      throw new InfoBatchError('INVALID_TYPE', `'batch' passed to ${where} must be a plan batch { indices: Int32Array, weights: Float32Array } but got ${describeValue(batch)}.`);
+    }
+    const { indices, weights } = batch;
+    const size = indices.length;
+    if (weights.length !== size || size === 0) {
+      throw new InfoBatchError('SHAPE_MISMATCH', `'batch' passed to ${where} must have as many weights as indices, at least one, but got ${size} indices and ${weights.length} weights.`);
+    }
+    assertPerSampleLoss(`'perSampleLoss' passed to ${where}`, perSampleLoss, size);
+    const shape = perSampleLoss.shape;
+    const { objective, copy } = tf.tidy(() => {
+      const flat = shape.length === 1 ? perSampleLoss : tf.reshape(perSampleLoss, [size]);
+      const weighted = tf.div(tf.sum(tf.mul(flat, tf.tensor1d(weights, 'float32'))), size) as tf.Scalar;
+      return { objective: weighted, copy: tf.clone(flat) };
+    });
+    tf.keep(copy); // survives the caller's tidy / minimize until its read settles
+    this.scheduleRecord(copy, Int32Array.from(indices));
+    return objective;
+  }
+
+  /**
+   * Waits until every loss read started so far is recorded; rethrows, once, the first failure.
+   * @throws InfoBatchError naming the epoch, step and sample ids of a batch whose losses could not
+   *   be read or recorded (its `code` is the core's, e.g. 'NON_FINITE_LOSS'; `cause` holds the original error).
+   */
+  async flush(): Promise<void> {
+    for (;;) {
+      const tail = this.tail;
+      await tail;
+      if (tail === this.tail) break;
+    }
+    if (this.failures.length === 0) return;
+    const [first, ...rest] = this.failures;
+    this.failures = [];
+    const { epoch, step, indices, cause } = first!;
+    const ids = Array.from(indices.subarray(0, 5)).join(', ') + (indices.length > 5 ? ', …' : '');
+    const when = epoch < 0 ? `step ${step} (before any beginEpoch)` : `step ${step} of epoch ${epoch}`;
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    const code: InfoBatchErrorCode = cause instanceof InfoBatchError ? cause.code : 'INVALID_STATE';
+    const more = rest.length > 0 ? ` ${rest.length} later batch(es) failed too and were not recorded either.` : '';
+    throw new InfoBatchError(code, `InfoBatchTfjs.flush: the per-sample losses of ${when} (${indices.length} samples, ids ${ids}) could not be recorded, so those samples keep their old scores: ${reason}${more}`, { cause });
+  }
+
+  /** Totals of the run so far (see {@link InfoBatch.summary}); await {@link InfoBatchTfjs.flush} first for an exact `lossesRecorded`. */
+  summary(): RunSummary {
+    return this.ib.summary();
+  }
+
+  /**
+   * The core's checkpoint bytes ({@link InfoBatch.saveState}).
+   * @throws InfoBatchError 'INVALID_STATE' while loss reads are pending: `await flush()` first.
+   */
+  saveState(): Uint8Array {
+    if (this.pendingReads > 0) {
+      throw new InfoBatchError('INVALID_STATE', `InfoBatchTfjs.saveState was called with ${this.pendingReads} loss read(s) still pending, so the scores are incomplete; await ibt.flush() first.`);
+    }
+    return this.ib.saveState();
+  }
+
+  private scheduleRecord(copy: tf.Tensor, indices: Int32Array): void {
+    const epoch = this.epoch;
+    const step = this.step++;
+    let read: Promise<ReadResult>;
+    try {
+      read = copy.data().then(
+        (values) => ({ values }),
+        (error: unknown) => ({ error }),
+      );
+    } catch (error) {
+      read = Promise.resolve({ error });
+    }
+    // Dispose the copy as soon as its read settles; recording waits for its turn below.
+    read = read.then((result) => {
+      copy.dispose();
+      return result;
+    });
+    this.pendingReads++;
+    this.tail = this.tail.then(async () => {
+      const result = await read;
+      this.pendingReads--;
+      if ('error' in result) {
+        this.failures.push({ epoch, step, indices, cause: result.error });
+        return;
+      }
+      const start = performance.now();
+      try {
+        this.ib.recordLosses(indices, result.values);
+      } catch (cause) {
+        this.failures.push({ epoch, step, indices, cause });
+      } finally {
+        this.recordingMilliseconds += performance.now() - start;
+      }
+    });
+  }
+}
