@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { InfoBatchError } from '../core/errors.js';
 import { runBench } from '../experiments/bench.js';
 import { formatDemoTable, runDemo } from '../experiments/demo.js';
 import type { ModelKind } from '../experiments/models.js';
+import { mergeResults } from '../experiments/merge-results.js';
 import { parsePolicySpecs } from '../experiments/policy-spec.js';
 import { renderHtmlReport } from '../experiments/report-html.js';
 import { renderMarkdownReport } from '../experiments/report-markdown.js';
@@ -144,14 +145,19 @@ program
   });
 
 program
-  .command('report <results>')
-  .description('render report.md and report.html again from a results.json')
-  .action(async (path: string) => {
-    const results = JSON.parse(await readFile(path, 'utf8')) as BenchResults;
-    const dir = dirname(path);
+  .command('report <results...>')
+  .description('render report.md and report.html from one results.json, or merge several benches of the same recipe')
+  .option('--out <dir>', 'folder for the reports (and the merged results.json); default: the folder of the first file')
+  .option('--name <name>', 'name shown in the merged report')
+  .action(async (paths: string[], options: { out?: string; name?: string }) => {
+    const parts = await Promise.all(paths.map(async (path) => JSON.parse(await readFile(path, 'utf8')) as BenchResults));
+    const results = parts.length === 1 && options.name === undefined ? parts[0]! : mergeResults(parts, options.name);
+    const dir = options.out ?? dirname(paths[0]!);
+    await mkdir(dir, { recursive: true });
+    if (parts.length > 1) await writeFile(join(dir, 'results.json'), JSON.stringify(results, null, 1));
     await writeFile(join(dir, 'report.md'), renderMarkdownReport(results));
     await writeFile(join(dir, 'report.html'), renderHtmlReport(results));
-    console.log(`wrote ${join(dir, 'report.md')} and ${join(dir, 'report.html')}`);
+    console.log(`wrote ${join(dir, 'report.md')} and ${join(dir, 'report.html')} (${results.runs.length} runs)`);
   });
 
 program.parseAsync().catch((error: unknown) => {

@@ -40,19 +40,17 @@ export interface DatasetTensors {
 
 /** Uploads a dataset split as tensors (samples along axis 0, labels int32). */
 export function datasetTensors(split: DatasetSplit): DatasetTensors {
-  const upload = (ds: Dataset) => [tf.tensor(ds.x, [ds.numSamples, ...ds.sampleShape]), tf.tensor1d(ds.y, 'int32')] as const;
+  // Images come as [height, width]; models take [height, width, channels].
+  const sampleShape = split.train.sampleShape.length === 2 ? [...split.train.sampleShape, 1] : split.train.sampleShape;
+  const upload = (ds: Dataset) => [tf.tensor(ds.x, [ds.numSamples, ...sampleShape]), tf.tensor1d(ds.y, 'int32')] as const;
   const [trainX, trainY] = upload(split.train);
   const [testX, testY] = upload(split.test);
   return {
     trainX, trainY, testX, testY,
-    sampleShape: split.train.sampleShape.length === 1 ? split.train.sampleShape : imageShape(split.train.sampleShape),
+    sampleShape,
     numClasses: split.train.numClasses,
     dispose: () => tf.dispose([trainX, trainY, testX, testY]),
   };
-}
-
-function imageShape(shape: readonly number[]): readonly number[] {
-  return shape.length === 2 ? [...shape, 1] : shape;
 }
 
 /** Test accuracy and mean loss, evaluated in chunks (two reads per evaluation). */
