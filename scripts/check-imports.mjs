@@ -58,8 +58,17 @@ function visit(node, stack) {
 }
 for (const node of graph.keys()) if (!colour.has(node)) visit(node, [node]);
 
+// The browser demo's bundle (esbuild, platform 'browser', which cannot resolve Node built-ins)
+// must hold no Node-only import either (scripts/build-browser.mjs).
+const { checkBrowserBundle } = await import('./build-browser.mjs');
+try {
+  problems.push(...(await checkBrowserBundle()).problems.map((p) => `browser bundle: ${p}`));
+} catch (error) {
+  problems.push(`browser bundle: ${error.message}`);
+}
+
 if (problems.length > 0) {
   console.error(`check-imports: ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
   process.exit(1);
 }
-console.log(`check-imports: ${graph.size} modules, layers respected, no cycles`);
+console.log(`check-imports: ${graph.size} modules, layers respected, no cycles; the browser bundle imports no Node-only module`);

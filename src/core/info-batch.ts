@@ -289,19 +289,20 @@ export class InfoBatch {
     const sections = [typedArrayToBytes(this.scoreValues), typedArrayToBytes(this.plannedLengths)];
     const policyState = this.policy.saveState?.();
     if (policyState !== undefined) sections.push(policyState);
-    return encodeCheckpoint(
-      {
-        library: 'infobatch',
-        numSamples: this.numSamples,
-        numEpochs: this.numEpochs,
-        seed: this.seed,
-        scoreSmoothing: this.scoreSmoothing,
-        allowNegativeLosses: this.allowNegativeLosses,
-        policy: this.policy.config,
-        lossesRecorded: this.lossesRecorded,
-      },
-      sections,
-    );
+    return encodeCheckpoint({ ...this.identity(), lossesRecorded: this.lossesRecorded }, sections);
+  }
+
+  /** The options a checkpoint must share with the run it is restored into. */
+  private identity(): Record<string, unknown> {
+    return {
+      library: 'infobatch',
+      numSamples: this.numSamples,
+      numEpochs: this.numEpochs,
+      seed: this.seed,
+      scoreSmoothing: this.scoreSmoothing,
+      allowNegativeLosses: this.allowNegativeLosses,
+      policy: this.policy.config,
+    };
   }
 
   /**
@@ -349,16 +350,7 @@ export class InfoBatch {
   restoreState(bytes: Uint8Array): void {
     const where = 'InfoBatch.restoreState';
     const { header, sections } = decodeCheckpoint(where, bytes);
-    const expected: Record<string, unknown> = {
-      library: 'infobatch',
-      numSamples: this.numSamples,
-      numEpochs: this.numEpochs,
-      seed: this.seed,
-      scoreSmoothing: this.scoreSmoothing,
-      allowNegativeLosses: this.allowNegativeLosses,
-      policy: this.policy.config,
-    };
-    for (const [key, value] of Object.entries(expected)) {
+    for (const [key, value] of Object.entries(this.identity())) {
       if (canonicalJson(header[key]) !== canonicalJson(value)) {
         throw new InfoBatchError('CHECKPOINT_MISMATCH', `Checkpoint passed to ${where} has ${key} ${canonicalJson(header[key])} but this run has ${canonicalJson(value)}; load it into a run built with the same options.`);
       }

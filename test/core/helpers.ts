@@ -1,4 +1,5 @@
-import { InfoBatch } from '../../src/index.js';
+import { expect } from 'vitest';
+import { InfoBatch, InfoBatchError } from '../../src/index.js';
 
 /** A deterministic per-sample loss that depends on the sample and the epoch. */
 export function syntheticLoss(index: number, epoch: number): number {
@@ -23,4 +24,17 @@ export function runEpochs(ib: InfoBatch, from: number, epochs: number, batchSize
 export function scoreAll(ib: InfoBatch, losses: ArrayLike<number>): void {
   const indices = Int32Array.from({ length: ib.numSamples }, (_, i) => i);
   ib.recordLosses(indices, losses);
+}
+
+/** Throws unless `fn` throws an InfoBatchError with `code` and a message matching `message`. */
+export function expectCode(fn: () => unknown, code: string, message: RegExp): void {
+  let error: unknown;
+  try {
+    fn();
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(InfoBatchError);
+  expect((error as InfoBatchError).code).toBe(code);
+  expect((error as InfoBatchError).message).toMatch(message);
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InfoBatch, InfoBatchError, InfoBatchPolicy } from '../../src/index.js';
-import { runEpochs, scoreAll, syntheticLoss } from './helpers.js';
+import { expectCode, runEpochs, scoreAll, syntheticLoss } from './helpers.js';
 
 function sorted(values: Int32Array): number[] {
   return Array.from(values).sort((a, b) => a - b);
@@ -231,18 +231,6 @@ describe('bad input', () => {
     const ib = new InfoBatch({ numSamples: 10, numEpochs: 5 });
     scoreAll(ib, Array.from({ length: 10 }, (_, i) => i / 10));
     return ib;
-  }
-
-  function expectCode(fn: () => unknown, code: string, message: RegExp): void {
-    let error: unknown;
-    try {
-      fn();
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(InfoBatchError);
-    expect((error as InfoBatchError).code).toBe(code);
-    expect((error as InfoBatchError).message).toMatch(message);
   }
 
   it.each([

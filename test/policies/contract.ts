@@ -1,19 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createPolicy, InfoBatch, InfoBatchError, type PruningPolicy } from '../../src/index.js';
-import { runEpochs } from '../core/helpers.js';
+import { expectCode, runEpochs } from '../core/helpers.js';
 
-/** Throws unless `fn` throws an InfoBatchError with `code` and a message matching `message`. */
-export function expectCode(fn: () => unknown, code: string, message: RegExp): void {
-  let error: unknown;
-  try {
-    fn();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(InfoBatchError);
-  expect((error as InfoBatchError).code).toBe(code);
-  expect((error as InfoBatchError).message).toMatch(message);
-}
+export { expectCode };
 
 /** Sample ids of a plan, ascending. */
 export function sortedIds(indices: Int32Array): number[] {

@@ -1,0 +1,143 @@
+/**
+ * End to end: builds the browser demo, serves it on a free localhost port, loads it in Debian's
+ * headless Chromium with a short run (?epochs=4&samples=3000&test=1000&autostart=1), waits until
+ * both runs finished and checks the comparison table and charts. Saves a screenshot to
+ * $SCREENSHOT_DIR (or a temporary folder) and prints its path.
+ * Skipped, with the reason printed, when Chromium is absent ($CHROMIUM_PATH or /usr/bin/chromium).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const HAS_CHROMIUM = existsSync(CHROMIUM);
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const EPOCHS = 4;
+const SAMPLES = 3000;
+
+if (!HAS_CHROMIUM) console.warn(`test/browser/page.test.ts skipped: no Chromium at ${CHROMIUM} (Debian: apt-get install -y chromium, or set CHROMIUM_PATH)`);
+
+/** Runs `node args…` to completion; rejects with its output when it fails. */
+function runNode(args: string[]): Promise<void> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', fail);
+    child.on('exit', (code) => (code === 0 ? done() : fail(new Error(`node ${args.join(' ')} exited with ${code}:\n${output}`))));
+  });
+}
+
+/** Starts scripts/serve-browser.mjs on a free port; resolves with the process and the URL it prints. */
+function startServer(folder: string): Promise<{ child: ChildProcess; url: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, ['scripts/serve-browser.mjs', folder], { cwd: ROOT, env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const timer = setTimeout(() => fail(new Error(`the server printed no URL within 10 s:\n${output}`)), 10_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const url = /at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(output)?.[1];
+      if (url !== undefined) {
+        clearTimeout(timer);
+        done({ child, url });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('error', fail);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`the server exited with ${code}:\n${output}`));
+    });
+  });
+}
+
+describe.skipIf(!HAS_CHROMIUM)('browser demo page (headless Chromium)', () => {
+  let buildDir: string | undefined;
+  let server: ChildProcess | undefined;
+  let browser: Browser | undefined;
+  let url = '';
+
+  beforeAll(async () => {
+    buildDir = mkdtempSync(join(tmpdir(), 'infobatch-browser-build-'));
+    await runNode(['scripts/build-browser.mjs', buildDir]);
+    const started = await startServer(buildDir);
+    server = started.child;
+    url = started.url;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close().catch(() => undefined);
+    if (server !== undefined && server.exitCode === null) server.kill('SIGTERM');
+    if (buildDir !== undefined) rmSync(buildDir, { recursive: true, force: true });
+  });
+
+  it('trains full data and InfoBatch, draws both charts and fills a sane comparison table', async () => {
+    const page = await browser!.newPage({ viewport: { width: 1100, height: 900 } });
+    const foreign: string[] = [];
+    const errors: string[] = [];
+    page.context().on('request', (request) => {
+      if (!request.url().startsWith(url) && !request.url().startsWith('data:')) foreign.push(request.url());
+    });
+    page.on('pageerror', (error) => errors.push(error.message));
+
+    await page.goto(`${url}?epochs=${EPOCHS}&samples=${SAMPLES}&test=1000&autostart=1`);
+    await page.waitForFunction(() => document.body.dataset['state'] === 'done' || document.body.dataset['state'] === 'error', null, { timeout: 45_000 });
+    const state = await page.evaluate(() => ({
+      state: document.body.dataset['state'],
+      backend: document.body.dataset['backend'],
+      status: document.getElementById('status')!.textContent,
+      error: document.getElementById('error')!.textContent,
+      header: Array.from(document.querySelectorAll('#results thead th'), (th) => th.textContent),
+      rows: Array.from(document.querySelectorAll('#results tbody tr'), (tr) => Array.from((tr as HTMLTableRowElement).cells, (td) => td.textContent ?? '')),
+      points: ['full', 'infobatch'].map((run) => ['#chart-accuracy', '#chart-kept'].map((chart) => document.querySelectorAll(`${chart} .series.${run} circle`).length)),
+    }));
+
+    const screenshotDir = process.env['SCREENSHOT_DIR'] ?? mkdtempSync(join(tmpdir(), 'infobatch-browser-shot-'));
+    mkdirSync(screenshotDir, { recursive: true });
+    const screenshot = join(screenshotDir, 'browser-demo.png');
+    await page.screenshot({ path: screenshot, fullPage: true });
+    console.log(`browser demo screenshot: ${screenshot}`);
+    console.log([state.status, state.header.join(' | '), ...state.rows.map((r) => r.join(' | '))].join('\n'));
+
+    expect(state.error, 'error banner').toBe('');
+    expect(state.state).toBe('done');
+    expect(errors).toEqual([]);
+    expect(foreign, 'requests to anything but the local server').toEqual([]);
+    // wasm is the page's first choice; getting it proves the .wasm binaries were served and loaded.
+    expect(state.backend).toBe('wasm');
+    expect(state.status).toContain('tfjs backend: wasm');
+    expect(state.points).toEqual([[EPOCHS, EPOCHS], [EPOCHS, EPOCHS]]);
+
+    expect(state.header).toEqual(['run', 'test accuracy', 'samples forwarded', 'wall-clock (s)', 'saved']);
+    expect(state.rows.map((r) => r[0])).toEqual(['full', 'infobatch']);
+    const parsed = state.rows.map(([, accuracy, forwarded, wall, saved]) => ({
+      accuracy: Number(/^(\d+\.\d\d)%$/.exec(accuracy!)?.[1]) / 100,
+      forwarded: Number(forwarded!.replace(/,/g, '')),
+      wall: Number(wall),
+      saved: saved!,
+    }));
+    const [full, infobatch] = parsed as [(typeof parsed)[0], (typeof parsed)[0]];
+    for (const run of parsed) {
+      expect(run.accuracy).toBeGreaterThan(0.5); // 4 classes: chance is 25%, the MLP reaches ~90%
+      expect(run.accuracy).toBeLessThanOrEqual(1);
+      expect(Number.isFinite(run.wall) && run.wall >= 0).toBe(true);
+    }
+    expect(full.forwarded).toBe(EPOCHS * SAMPLES);
+    expect(full.saved).toBe('-');
+    expect(infobatch.forwarded).toBeGreaterThan(0);
+    expect(infobatch.forwarded).toBeLessThan(full.forwarded);
+    const savedMatch = /^(\d+\.\d)% passes, (−|-)?\d+\.\d% time$/.exec(infobatch.saved);
+    expect(savedMatch, infobatch.saved).not.toBeNull();
+    expect(Number(savedMatch![1])).toBeCloseTo((1 - infobatch.forwarded / full.forwarded) * 100, 1);
+    await page.close();
+  });
+});
