@@ -11,6 +11,8 @@ import { parsePolicySpecs } from '../experiments/policy-spec.js';
 import { renderHtmlReport } from '../experiments/report-html.js';
 import { renderMarkdownReport } from '../experiments/report-markdown.js';
 import type { BenchResults } from '../experiments/results.js';
+import { getTask } from '../experiments/tasks/registry.js';
+import { TASK_NAMES, type Task, type TaskName } from '../experiments/tasks/task.js';
 import { selectBackend } from '../tfjs/backend.js';
 import { createProgress } from './progress.js';
 
@@ -30,6 +32,13 @@ function nonNegativeNumber(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a number >= 0, got ${JSON.stringify(value)}`);
   return n;
+}
+
+function taskName(value: string): 'classification' | TaskName {
+  if (value !== 'classification' && !(TASK_NAMES as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`expected classification, ${TASK_NAMES.join(', ')}; got ${JSON.stringify(value)}`);
+  }
+  return value as 'classification' | TaskName;
 }
 
 function modelKind(value: string): ModelKind {
@@ -99,47 +108,58 @@ program
   .command('bench')
   .description('run policies x seeds on one recipe; write results.json, report.md and report.html (resumable)')
   .requiredOption('--out <dir>', 'output folder (an interrupted bench resumes from it)')
-  .option('--dataset <name>', 'synthetic, fashion-mnist, mnist or digits', 'fashion-mnist')
-  .option('--data-dir <dir>', 'folder of the dataset files')
-  .option('--download', 'download missing dataset files from the official location (checksummed)')
-  .option('--model <kind>', 'cnn or mlp', modelKind, 'cnn')
-  .option('--epochs <n>', 'epochs of the recipe', positiveInteger, 15)
+  .option('--task <name>', `what to train: classification (dataset + model), or a task family: ${TASK_NAMES.join(', ')} (own data, model, loss and metric; see examples/README.md)`, taskName, 'classification')
+  .option('--dataset <name>', 'classification: synthetic, fashion-mnist, mnist or digits', 'fashion-mnist')
+  .option('--data-dir <dir>', "folder of the dataset files; with --task, the folder holding the datasets' folders (default ../shared/data)")
+  .option('--download', 'download missing dataset files from the official location (checksummed; classification)')
+  .option('--model <kind>', 'classification: cnn or mlp', modelKind, 'cnn')
+  .option('--epochs <n>', "epochs of the recipe (default 15; with --task, the task's default)", positiveInteger)
   .option('--seeds <list>', 'a count (3 = seeds 0,1,2) or a list of seeds', seedList, [0, 1, 2])
   .option('--policies <list>', 'comma-separated: full, infobatch[:r=0.3|:target=0.4], infobatch-no-rescale, infobatch-no-anneal, random, random@matched, full@matched, static-random, ucb, epsilon-greedy, seta', 'full,infobatch')
-  .option('--batch-size <n>', 'batch size', positiveInteger, 128)
-  .option('--lr <x>', 'peak learning rate (cosine per epoch)', positiveNumber, 0.05)
-  .option('--momentum <x>', 'SGD momentum', nonNegativeNumber, 0.9)
-  .option('--weight-decay <x>', 'SGD weight decay (L2 on kernels)', nonNegativeNumber, 5e-4)
-  .option('--train-limit <n>', 'use only the first n training samples (smoke runs)', positiveInteger)
-  .option('--test-limit <n>', 'use only the first n test samples', positiveInteger)
+  .option('--batch-size <n>', "batch size (default 128; with --task, the task's default)", positiveInteger)
+  .option('--lr <x>', "peak learning rate, cosine per epoch (default 0.05 for SGD; with --task, the task's default for Adam)", positiveNumber)
+  .option('--momentum <x>', 'SGD momentum (classification)', nonNegativeNumber, 0.9)
+  .option('--weight-decay <x>', 'SGD weight decay, L2 on kernels (classification)', nonNegativeNumber, 5e-4)
+  .option('--train-limit <n>', "use only the first n training samples (smoke runs; with --task, default: the task's size)", positiveInteger)
+  .option('--test-limit <n>', "use only the first n test samples (with --task, default: the task's size)", positiveInteger)
   .option('--name <name>', 'name shown in the reports')
   .action(async (options: {
-    out: string; dataset: string; dataDir?: string; download?: boolean; model: ModelKind; epochs: number; seeds: number[]; policies: string;
-    batchSize: number; lr: number; momentum: number; weightDecay: number; trainLimit?: number; testLimit?: number; name?: string;
+    out: string; task: 'classification' | TaskName; dataset: string; dataDir?: string; download?: boolean; model: ModelKind; epochs?: number; seeds: number[]; policies: string;
+    batchSize?: number; lr?: number; momentum: number; weightDecay: number; trainLimit?: number; testLimit?: number; name?: string;
   }) => {
     const policies = parsePolicySpecs(options.policies);
+    const task: Task | undefined = options.task === 'classification' ? undefined : getTask(options.task);
+    const epochs = options.epochs ?? task?.defaults.epochs ?? 15;
+    const batchSize = options.batchSize ?? task?.defaults.batchSize ?? 128;
+    const learningRate = options.lr ?? task?.defaults.learningRate ?? 0.05;
+    const trainLimit = options.trainLimit ?? task?.defaults.trainLimit;
+    const testLimit = options.testLimit ?? task?.defaults.testLimit;
     const backendName = await backend();
+    const metric = task?.metric;
+    const metricText = (value: number): string =>
+      metric === undefined ? `test acc ${(value * 100).toFixed(2)}%` : `${metric.name} ${metric.percent === true ? `${(value * 100).toFixed(2)}%` : value.toPrecision(4)}`;
     const results = await runBench({
-      name: options.name ?? `${options.dataset} ${options.model} ${options.epochs} epochs`,
+      name: options.name ?? (task === undefined ? `${options.dataset} ${options.model} ${epochs} epochs` : `${task.name}: ${task.dataset}, ${task.model}, ${epochs} epochs`),
       command: commandLine(),
+      task: options.task,
       dataset: options.dataset,
       model: options.model,
-      epochs: options.epochs,
-      batchSize: options.batchSize,
+      epochs,
+      batchSize,
       seeds: options.seeds,
       policies,
-      learningRate: options.lr,
+      learningRate,
       momentum: options.momentum,
       weightDecay: options.weightDecay,
       out: options.out,
       backend: backendName,
-      ...(options.dataDir !== undefined && { dataDir: options.dataDir }),
+      ...(options.dataDir !== undefined && (task === undefined ? { dataDir: options.dataDir } : { dataRoot: options.dataDir })),
       ...(options.download !== undefined && { download: options.download }),
-      ...(options.trainLimit !== undefined && { trainLimit: options.trainLimit }),
-      ...(options.testLimit !== undefined && { testLimit: options.testLimit }),
+      ...(trainLimit !== undefined && { trainLimit }),
+      ...(testLimit !== undefined && { testLimit }),
       log: (message) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`),
       onEpoch: (run, record) =>
-        console.log(`  ${run.label} seed ${run.seed} epoch ${record.epoch + 1}: test acc ${(record.testAccuracy * 100).toFixed(2)}%, kept ${(record.keptFraction * 100).toFixed(1)}%, ${record.trainSeconds.toFixed(1)} s`),
+        console.log(`  ${run.label} seed ${run.seed} epoch ${record.epoch + 1}: ${metricText(record.testAccuracy)}, kept ${(record.keptFraction * 100).toFixed(1)}%, ${record.trainSeconds.toFixed(1)} s`),
     });
     console.log(`wrote ${join(options.out, 'results.json')}, report.md and report.html (${results.runs.length} runs)`);
   });

@@ -22,3 +22,5 @@ export {
   makeSyntheticDataset,
 } from './synthetic.js';
 export type { SyntheticDatasetOptions, SyntheticDatasetSplit } from './synthetic.js';
+export { makeShapesDataset, SHAPE_CLASSES } from './shapes.js';
+export type { ShapesDataset, ShapesOptions } from './shapes.js';

@@ -4,17 +4,27 @@ import { join } from 'node:path';
 import { annealingStartEpoch } from '../core/annealing.js';
 import { canonicalJson } from '../core/canonical-json.js';
 import { InfoBatchError } from '../core/errors.js';
+import type { PolicyConfig } from '../core/policy.js';
 import type { ModelKind } from './models.js';
 import type { PolicySpec } from './policy-spec.js';
-import type { BenchResults, EpochRecord, RunResult } from './results.js';
+import type { BenchResults, EpochRecord, RunImage, RunResult } from './results.js';
 import { renderHtmlReport } from './report-html.js';
 import { renderMarkdownReport } from './report-markdown.js';
 import { datasetTensors, runTraining, warmUp } from './train-run.js';
 import { loadBenchDataset } from './datasets.js';
+import { getTask } from './tasks/registry.js';
+import { runTaskTraining, warmUpTask } from './tasks/run-task.js';
+import type { Task, TaskArtifact, TaskName } from './tasks/task.js';
 
 /** Everything a bench invocation is configured with. */
 export interface BenchOptions {
   readonly name: string;
+  /**
+   * What to train: 'classification' (the default: `dataset` with `model`, SGD with momentum), or a
+   * task family (`mae`, `diffusion`, `lm`, `segmentation`), which brings its own data, model, loss
+   * and metric and trains with Adam; `dataset`, `model`, `momentum` and `weightDecay` are then unused.
+   */
+  readonly task?: 'classification' | TaskName;
   /** The exact command line, written into the results and reports. */
   readonly command: string;
   readonly dataset: string;
@@ -30,6 +40,11 @@ export interface BenchOptions {
   readonly weightDecay: number;
   readonly trainLimit?: number;
   readonly testLimit?: number;
+  /**
+   * With a task: the folder holding the datasets' folders (`fashion-mnist/`, `mnist/`,
+   * `tiny-shakespeare/`, `stanford-alpaca-seed-tasks/`); default `../shared/data`.
+   */
+  readonly dataRoot?: string;
   /** Output folder for results.json, report.md and report.html. */
   readonly out: string;
   /** Backend name, recorded in the results. */
@@ -42,8 +57,30 @@ export interface BenchOptions {
 
 const RESULTS_FILE = 'results.json';
 
+/** The task of the options, or undefined for classification. */
+function taskOf(options: BenchOptions): Task | undefined {
+  return options.task === undefined || options.task === 'classification' ? undefined : getTask(options.task);
+}
+
 /** The part of the options that must match for a bench to be resumed. */
 function configOf(options: BenchOptions): BenchResults['config'] {
+  const task = taskOf(options);
+  if (task !== undefined) {
+    return {
+      task: task.name,
+      dataset: task.dataset,
+      model: task.model,
+      epochs: options.epochs,
+      batchSize: options.batchSize,
+      seeds: [...options.seeds],
+      learningRate: options.learningRate,
+      optimizer: 'adam',
+      trainLimit: options.trainLimit ?? null,
+      testLimit: options.testLimit ?? null,
+      metric: { ...task.metric },
+      recipe: { ...task.recipe },
+    };
+  }
   return {
     dataset: options.dataset,
     model: options.model,
@@ -88,8 +125,98 @@ function mean(values: number[]): number {
   return values.reduce((s, v) => s + v, 0) / values.length;
 }
 
+/** One training run of a bench, with its result and the files it produced. */
+interface TrainedRun {
+  readonly run: RunResult;
+  readonly artifacts: readonly TaskArtifact[];
+}
+
+/** What the bench loop needs of a task family: its data, a warm-up, and a training run. */
+interface BenchTrainer {
+  readonly numTrain: number;
+  warmUp(): Promise<void>;
+  train(run: { label: string; policy: PolicyConfig; seed: number; epochs: number; histogramEpochs: readonly number[]; onEpoch: (record: EpochRecord) => void }): Promise<TrainedRun>;
+  /** How a final metric value reads in progress logs. */
+  describe(run: RunResult): string;
+  dispose(): void;
+}
+
+async function classificationTrainer(options: BenchOptions): Promise<BenchTrainer> {
+  const split = await loadBenchDataset(options.dataset, {
+    ...(options.dataDir !== undefined && { dataDir: options.dataDir }),
+    ...(options.download !== undefined && { download: options.download }),
+    ...(options.trainLimit !== undefined && { trainLimit: options.trainLimit }),
+    ...(options.testLimit !== undefined && { testLimit: options.testLimit }),
+  });
+  const data = datasetTensors(split);
+  return {
+    numTrain: split.train.numSamples,
+    warmUp: () => warmUp(data, { model: options.model, batchSize: options.batchSize }),
+    train: async ({ label, policy, seed, epochs, histogramEpochs, onEpoch }) => ({
+      run: await runTraining(data, {
+        label,
+        policy,
+        seed,
+        model: options.model,
+        epochs,
+        batchSize: options.batchSize,
+        learningRate: options.learningRate,
+        momentum: options.momentum,
+        weightDecay: options.weightDecay,
+        histogramEpochs,
+        onEpoch,
+      }),
+      artifacts: [],
+    }),
+    describe: (run) => `test accuracy ${(run.final.testAccuracy * 100).toFixed(2)}%`,
+    dispose: () => data.dispose(),
+  };
+}
+
+async function taskTrainer(task: Task, options: BenchOptions): Promise<BenchTrainer> {
+  const data = await task.load({
+    ...(options.dataRoot !== undefined && { dataDir: options.dataRoot }),
+    ...(options.trainLimit !== undefined && { trainLimit: options.trainLimit }),
+    ...(options.testLimit !== undefined && { testLimit: options.testLimit }),
+  });
+  const log = options.log ?? (() => {});
+  log(`task ${task.name}: ${task.title}; ${data.numTrain} training and ${data.numTest} held-out samples`);
+  return {
+    numTrain: data.numTrain,
+    // The first seed's model: a task that pretrains (lm) then caches it for that seed's runs.
+    warmUp: () => warmUpTask(task, data, { batchSize: options.batchSize, learningRate: options.learningRate, seed: options.seeds[0] ?? 0 }),
+    train: async ({ label, policy, seed, epochs, histogramEpochs, onEpoch }) => {
+      const outcome = await runTaskTraining(task, data, { label, policy, seed, epochs, batchSize: options.batchSize, learningRate: options.learningRate, histogramEpochs, onEpoch, artifacts: true });
+      if (outcome.setupSeconds > 1) log(`${label} seed ${seed}: ${outcome.setupSeconds.toFixed(1)} s of model preparation (pretraining), not counted in train s`);
+      return { run: outcome.result, artifacts: outcome.artifacts };
+    },
+    describe: (run) => {
+      const value = run.final.testAccuracy;
+      return `${task.metric.name} ${task.metric.percent === true ? `${(value * 100).toFixed(2)}%` : value.toPrecision(4)}`;
+    },
+    dispose: () => data.dispose(),
+  };
+}
+
+/** A label as a file-name part: letters, digits, '.', '_' and '-' only. */
+function fileSafe(text: string): string {
+  return text.replace(/[^A-Za-z0-9._-]+/g, '_');
+}
+
+/** Writes a run's files into the results folder; PNGs are also embedded in the run for the HTML report. */
+async function keepArtifacts(out: string, run: RunResult, artifacts: readonly TaskArtifact[]): Promise<void> {
+  const images: RunImage[] = [];
+  for (const artifact of artifacts) {
+    const file = `${fileSafe(run.label)}-seed${run.seed}-${fileSafe(artifact.file)}`;
+    await writeFile(join(out, file), artifact.bytes);
+    if (file.endsWith('.png')) images.push({ file, caption: artifact.caption, pngBase64: Buffer.from(artifact.bytes).toString('base64') });
+  }
+  if (images.length > 0) run.images = images;
+}
+
 /**
- * Runs every (policy, seed) pair in one process, each from the same initial weights per seed,
+ * Runs every (policy, seed) pair in one process, each from the same initial weights per seed, on
+ * a classification recipe or on a task family (`options.task`, see ./tasks/),
  * writing results.json after every run so an interrupted bench resumes where it stopped, and
  * report.md / report.html at the end. Matched runs (`random@matched`, `full@matched`) are run
  * after the InfoBatch runs and sized from their mean measured saving.
@@ -111,18 +238,13 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     runs: [...runs],
   });
 
-  const split = await loadBenchDataset(options.dataset, {
-    ...(options.dataDir !== undefined && { dataDir: options.dataDir }),
-    ...(options.download !== undefined && { download: options.download }),
-    ...(options.trainLimit !== undefined && { trainLimit: options.trainLimit }),
-    ...(options.testLimit !== undefined && { testLimit: options.testLimit }),
-  });
-  const data = datasetTensors(split);
+  const task = taskOf(options);
+  const trainer = task === undefined ? await classificationTrainer(options) : await taskTrainer(task, options);
   const { epochs } = options;
   const histogramEpochs = [1, Math.floor(epochs / 2), Math.max(1, annealingStartEpoch(epochs, 0.875) - 1)];
   const ordered = [...options.policies.filter((p) => !p.matched), ...options.policies.filter((p) => p.matched)];
   try {
-    await warmUp(data, { model: options.model, batchSize: options.batchSize });
+    await trainer.warmUp();
     for (const spec of ordered) {
       for (const seed of options.seeds) {
         if (runs.some((r) => r.label === spec.label && r.seed === seed)) continue;
@@ -141,32 +263,28 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
           log(`${spec.label}: matched to infobatch's mean saving ${(saving * 100).toFixed(1)}% -> ${spec.matched === 'saving' ? `pruneRatio ${(policy['pruneRatio'] as number).toFixed(3)}` : `${runEpochs} epochs`}`);
         }
         log(`run ${spec.label} seed ${seed}: ${runEpochs} epochs`);
-        const run = await runTraining(data, {
+        const { run, artifacts } = await trainer.train({
           label: spec.label,
           policy,
           seed,
-          model: options.model,
           epochs: runEpochs,
-          batchSize: options.batchSize,
-          learningRate: options.learningRate,
-          momentum: options.momentum,
-          weightDecay: options.weightDecay,
           histogramEpochs: seed === options.seeds[0] ? histogramEpochs : [],
           onEpoch: (record) => options.onEpoch?.({ label: spec.label, seed }, record),
         });
+        if (artifacts.length > 0) await keepArtifacts(options.out, run, artifacts);
         if (runEpochs !== epochs) {
           // Matched budget: count savings against the full recipe's sample passes.
-          const fullDataSamples = split.train.numSamples * epochs;
+          const fullDataSamples = trainer.numTrain * epochs;
           run.final.fullDataSamples = fullDataSamples;
           run.final.savedFraction = 1 - run.final.samplesForwarded / fullDataSamples;
         }
         runs.push(run);
         await writeAtomic(resultsPath, JSON.stringify(results(), null, 1));
-        log(`done ${spec.label} seed ${seed}: test accuracy ${(run.final.testAccuracy * 100).toFixed(2)}%, saved ${(run.final.savedFraction * 100).toFixed(1)}% of sample passes, ${run.final.trainSeconds.toFixed(1)} s + ${run.final.pruneSeconds.toFixed(2)} s pruning`);
+        log(`done ${spec.label} seed ${seed}: ${trainer.describe(run)}, saved ${(run.final.savedFraction * 100).toFixed(1)}% of sample passes, ${run.final.trainSeconds.toFixed(1)} s + ${run.final.pruneSeconds.toFixed(2)} s pruning`);
       }
     }
   } finally {
-    data.dispose();
+    trainer.dispose();
   }
   const final = results();
   await writeAtomic(resultsPath, JSON.stringify(final, null, 1));

@@ -2,7 +2,7 @@
  * report.html: one self-contained page (no network requests; a Content-Security-Policy forbids
  * them) with the command, environment, config, the summary table, and four plots drawn as inline
  * SVG at render time:
- *   1. test accuracy per epoch per policy (mean over seeds, min–max band),
+ *   1. test accuracy (or the task's metric, `config.metric`) per epoch per policy (mean over seeds, min–max band),
  *   2. kept fraction per epoch per policy (mean, min–max band),
  *   3. score histograms with the threshold marked (first seed of each policy that recorded them),
  *   4. final accuracy (mean ± std error bars) against saved wall-clock and against saved sample passes.
@@ -12,16 +12,20 @@
  * Pure module (no node:*).
  */
 import {
-  SUMMARY_COLUMNS,
+  formatMetric,
   formatNumber,
   formatPercent,
   isFiniteNumber,
+  metricFormat,
+  metricNote,
   readingLine,
   summarizeResults,
+  summaryColumns,
   summaryRowText,
   type BenchResults,
   type Band,
   type EpochRecord,
+  type MetricFormat,
   type PolicySummary,
   type ResultsSummary,
   type SummaryRowText,
@@ -245,7 +249,7 @@ const overlaps = (a: Box, b: Box): boolean => a.x0 < b.x1 && b.x0 < a.x1 && a.y0
 const textWidth = (text: string): number => text.length * 6.6 + 2;
 
 /** Points with ± std error bars and labels placed greedily to avoid overlaps. */
-function scatterChart(points: ScatterPoint[], frame: Frame, xTitle: string, yTitle: string, xName: string, emptyMessage: string): { svg: string; marks: number } {
+function scatterChart(points: ScatterPoint[], frame: Frame, xTitle: string, yTitle: string, xName: string, emptyMessage: string, format: MetricFormat): { svg: string; marks: number } {
   if (points.length === 0) return { svg: emptySvg(frame, emptyMessage), marks: 0 };
   const xs = points.map((p) => p.x);
   const ys = points.flatMap((p) => [p.y - (p.yStd ?? 0), p.y + (p.yStd ?? 0)]);
@@ -268,7 +272,7 @@ function scatterChart(points: ScatterPoint[], frame: Frame, xTitle: string, yTit
     const color = colorOf(p.index);
     const cx = ax.x(p.x);
     const cy = ax.y(p.y);
-    const tip = `${p.label}: ${formatNumber(p.y, 2)}%${p.yStd === null ? '' : ` ± ${formatNumber(p.yStd, 2)}`} at ${formatNumber(p.x, 1)}% ${xName}`;
+    const tip = `${p.label}: ${formatMetric(p.y, format)}${p.yStd === null ? '' : ` ± ${formatNumber(p.yStd, format.digits)}`} at ${formatNumber(p.x, 1)}% ${xName}`;
     if (p.yStd !== null && p.yStd > 0) {
       const y0 = num(ax.y(p.y - p.yStd));
       const y1 = num(ax.y(p.y + p.yStd));
@@ -400,6 +404,10 @@ figure.chart { margin: 0; border: 1px solid #e4e4e8; border-radius: 6px; padding
 figure.chart figcaption { font-weight: 600; margin-bottom: 4px; }
 figure.chart svg { display: block; width: 100%; height: auto; overflow: visible; }
 figure.chart .note { margin: 2px 0 0; color: #666; font-size: 12px; }
+figure.image { margin: 0; border: 1px solid #e4e4e8; border-radius: 6px; padding: 8px 10px 6px; }
+figure.image figcaption { font-weight: 600; margin-bottom: 4px; }
+figure.image img { display: block; width: 100%; max-width: 360px; height: auto; image-rendering: pixelated; }
+figure.image .note { margin: 2px 0 0; color: #666; font-size: 12px; }
 svg text { font-family: system-ui, "DejaVu Sans", sans-serif; font-size: 11px; fill: #333; }
 svg .grid { stroke: #ececf0; stroke-width: 1; }
 svg .frame { fill: none; stroke: #bbb; stroke-width: 1; }
@@ -472,17 +480,34 @@ function headerHtml(text: string): string {
   return parts.map((part) => (part.includes(' ') || part.includes('-') ? `<span class="nowrap">${escapeHtml(part)}</span>` : escapeHtml(part))).join(' ');
 }
 
-function summaryTableHtml(summary: ResultsSummary): string {
+function summaryTableHtml(summary: ResultsSummary, format: MetricFormat): string {
   const keys: (keyof SummaryRowText)[] = ['policy', 'seeds', 'accuracy', 'delta', 'savedSamplePasses', 'savedWallClock', 'trainSeconds', 'pruneSeconds'];
-  const head = `<tr>${SUMMARY_COLUMNS.map((c) => `<th scope="col">${headerHtml(c)}</th>`).join('')}</tr>`;
+  const head = `<tr>${summaryColumns(format).map((c) => `<th scope="col">${headerHtml(c)}</th>`).join('')}</tr>`;
   const rows = summary.policies.map((p, index) => {
-    const row = summaryRowText(p);
+    const row = summaryRowText(p, format);
     const cells = keys.map((k, i) =>
       i === 0 ? `<td><span class="swatch" style="background:${colorOf(index)}"></span>${escapeHtml(row[k])}</td>` : `<td>${escapeHtml(row[k])}</td>`,
     );
     return `<tr data-label="${escapeHtml(p.label)}">${cells.join('')}</tr>`;
   });
   return `<div class="table-wrap"><table class="summary"><thead>${head}</thead><tbody>${rows.join('')}</tbody></table></div>`;
+}
+
+/** Figures for the runs' images (e.g. diffusion samples), or '' when no run has one. */
+function imagesHtml(results: BenchResults): string {
+  const figures = results.runs.flatMap((run) =>
+    (Array.isArray(run.images) ? run.images : [])
+      .filter((image) => typeof image?.pngBase64 === 'string' && /^[A-Za-z0-9+/]+={0,2}$/.test(image.pngBase64))
+      .map((image) => {
+        const title = `${run.label} · seed ${run.seed}`;
+        return `<figure class="image" data-image="${escapeHtml(image.file)}"><figcaption>${escapeHtml(title)}</figcaption><img alt="${escapeHtml(`${title}: ${image.caption}`)}" src="data:image/png;base64,${image.pngBase64}"><p class="note">${escapeHtml(image.caption)}</p></figure>`;
+      }),
+  );
+  return figures.length === 0 ? '' : `<h3>Images (written beside results.json too)</h3><div class="grid3">${figures.join('')}</div>`;
+}
+
+function capitalised(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function keyValues(entries: [string, unknown][]): string {
@@ -497,7 +522,9 @@ export function renderHtmlReport(results: BenchResults, options: HtmlReportOptio
   const title = options.title ?? results.name;
   const wide: Frame = { width: 580, height: 320, left: 60, right: 16, top: 14, bottom: 44 };
 
-  const accuracy = curveChart(curves(summary, (e) => e.testAccuracy), wide, 'epoch', 'test accuracy (%)', { valueFormat: (v) => `${formatNumber(v, 2)}%` });
+  const format = metricFormat(summary);
+  const metricTitle = `${format.name}${format.percent ? ' (%)' : ''}`;
+  const accuracy = curveChart(curves(summary, (e) => e.testAccuracy), wide, 'epoch', metricTitle, { valueFormat: (v) => formatMetric(v, format) });
   const kept = curveChart(curves(summary, (e) => e.keptFraction), wide, 'epoch', 'kept fraction', {
     yDomain: [0, 1.05],
     yFormat: (v) => formatPercent(v, 0),
@@ -509,17 +536,19 @@ export function renderHtmlReport(results: BenchResults, options: HtmlReportOptio
     withAcc.filter(({ p }) => p.savedWallClock !== null).map(({ p, index }) => ({ index, label: p.label, x: p.savedWallClock! * 100, y: p.accuracy.mean!, yStd: p.accuracy.std })),
     wide,
     'saved wall-clock vs full (%)',
-    'final test accuracy (%)',
+    `final ${metricTitle}`,
     'saved wall-clock',
     summary.baselineLabel === null ? 'saved wall-clock needs a run labelled full' : 'no policy has a finite accuracy and wall-clock',
+    format,
   );
   const scatterPasses = scatterChart(
     withAcc.filter(({ p }) => p.savedSamplePasses.mean !== null).map(({ p, index }) => ({ index, label: p.label, x: p.savedSamplePasses.mean! * 100, y: p.accuracy.mean!, yStd: p.accuracy.std })),
     wide,
     'saved sample passes (%)',
-    'final test accuracy (%)',
+    `final ${metricTitle}`,
     'saved sample passes',
     'no policy has a finite accuracy and saved fraction',
+    format,
   );
   const wallNote = summary.baselineLabel === null ? 'No run is labelled full: saved wall-clock is n/a.' : '';
   const histograms = histogramFigures(results, summary);
@@ -530,7 +559,7 @@ export function renderHtmlReport(results: BenchResults, options: HtmlReportOptio
 
   const env = results.environment;
   const notes = [
-    'Accuracy in %, mean ± sample std over seeds.',
+    metricNote(format),
     summary.baselineLabel === null
       ? 'No run is labelled full, so differences and saved wall-clock are n/a.'
       : `Δ and saved wall-clock are relative to “${summary.baselineLabel}”; the ± after Δ is the std of per-seed differences (shown only when the seeds pair up).`,
@@ -555,20 +584,21 @@ export function renderHtmlReport(results: BenchResults, options: HtmlReportOptio
     '<h3>Config</h3>',
     keyValues(Object.entries(results.config)),
     '<h2>Results</h2>',
-    summaryTableHtml(summary),
+    summaryTableHtml(summary, format),
     `<p class="notes">${escapeHtml(notes)}</p>`,
     '<h3>Reading</h3>',
-    `<ul class="reading">${summary.policies.map((p) => `<li>${escapeHtml(readingLine(p, summary.baselineLabel))}</li>`).join('')}</ul>`,
+    `<ul class="reading">${summary.policies.map((p) => `<li>${escapeHtml(readingLine(p, summary.baselineLabel, format))}</li>`).join('')}</ul>`,
     '<h2>Plots</h2>',
     legend,
     '<div class="grid2">',
-    figure('accuracy', 'Test accuracy per epoch (mean over seeds, band: min–max)', accuracy.svg, accuracy.marks),
+    figure('accuracy', `${format.custom ? capitalised(format.name) : 'Test accuracy'} per epoch (mean over seeds, band: min–max)`, accuracy.svg, accuracy.marks),
     figure('kept', 'Kept fraction per epoch (mean over seeds, band: min–max)', kept.svg, kept.marks),
-    figure('scatter-wall', 'Final accuracy vs saved wall-clock (error bars: ± std)', scatterWall.svg, scatterWall.marks, wallNote),
-    figure('scatter-passes', 'Final accuracy vs saved sample passes (error bars: ± std)', scatterPasses.svg, scatterPasses.marks),
+    figure('scatter-wall', `Final ${format.custom ? format.name : 'accuracy'} vs saved wall-clock (error bars: ± std)`, scatterWall.svg, scatterWall.marks, wallNote),
+    figure('scatter-passes', `Final ${format.custom ? format.name : 'accuracy'} vs saved sample passes (error bars: ± std)`, scatterPasses.svg, scatterPasses.marks),
     '</div>',
     '<h3>Score distributions (first seed with histograms, dashed line: threshold)</h3>',
     histograms.length === 0 ? '<p class="notes">No run recorded score histograms.</p>' : `<div class="grid3">${histograms.join('')}</div>`,
+    imagesHtml(results),
     '</main>',
     `<script type="application/json" id="report-data">${jsonForScript({ schemaVersion: 1, summary, results })}</script>`,
     `<script>${MAIN_SCRIPT}</script>`,

@@ -3,9 +3,11 @@
  * factual reading line per policy. Pure module (no node:*).
  */
 import {
-  SUMMARY_COLUMNS,
+  metricFormat,
+  metricNote,
   readingLine,
   summarizeResults,
+  summaryColumns,
   summaryRowText,
   type BenchResults,
   type ResultsSummary,
@@ -39,12 +41,17 @@ function configValue(value: unknown): string {
   return markdownCodeSpan(typeof value === 'string' ? value : JSON.stringify(value) ?? String(value));
 }
 
-/** The summary table as Markdown lines (header, separator, one row per policy). */
+/**
+ * The summary table as Markdown lines (header, separator, one row per policy); the metric columns
+ * are named after `summary.metric` when the results have one.
+ */
 export function markdownSummaryTable(summary: ResultsSummary): string[] {
   const keys: (keyof SummaryRowText)[] = ['policy', 'seeds', 'accuracy', 'delta', 'savedSamplePasses', 'savedWallClock', 'trainSeconds', 'pruneSeconds'];
-  const lines = [`| ${SUMMARY_COLUMNS.join(' | ')} |`, `|${SUMMARY_COLUMNS.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`];
+  const format = metricFormat(summary);
+  const columns = summaryColumns(format).map(escapeMarkdown);
+  const lines = [`| ${columns.join(' | ')} |`, `|${columns.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`];
   for (const policy of summary.policies) {
-    const row = summaryRowText(policy);
+    const row = summaryRowText(policy, format);
     lines.push(`| ${keys.map((k) => escapeMarkdown(row[k])).join(' | ')} |`);
   }
   return lines;
@@ -70,8 +77,9 @@ export function renderMarkdownReport(results: BenchResults, summary: ResultsSumm
 
   out.push('## Results', '');
   out.push(...markdownSummaryTable(summary), '');
+  const format = metricFormat(summary);
   const notes = [
-    'Accuracy in %, mean ± sample std over seeds.',
+    metricNote(format),
     summary.baselineLabel === null
       ? 'No run is labelled full, so differences and saved wall-clock are n/a.'
       : `Δ and saved wall-clock are relative to ${markdownCodeSpan(summary.baselineLabel)}; the ± after Δ is the std of per-seed differences (shown only when the seeds pair up).`,
@@ -80,7 +88,7 @@ export function renderMarkdownReport(results: BenchResults, summary: ResultsSumm
   out.push(notes.join(' '), '');
 
   out.push('## Reading', '');
-  for (const policy of summary.policies) out.push(`- ${escapeMarkdown(readingLine(policy, summary.baselineLabel))}`);
+  for (const policy of summary.policies) out.push(`- ${escapeMarkdown(readingLine(policy, summary.baselineLabel, format))}`);
   out.push('');
   return out.join('\n');
 }

@@ -4,6 +4,22 @@
  */
 import { InfoBatchError } from '../core/errors.js';
 
+/**
+ * The primary metric of a bench that is not plain classification (`bench --task …`), stored as
+ * `config.metric`. When it is present, `final.testAccuracy` and every `epochs[].testAccuracy` hold
+ * this metric's value instead of a test accuracy (a fraction in [0, 1] when `percent`, otherwise the
+ * metric's own unit, e.g. a perplexity or a mean squared error), and `testLoss` holds the task's
+ * held-out loss. Results without it are classification results (test accuracy, higher is better).
+ */
+export interface MetricInfo {
+  /** Shown in reports, e.g. 'mean IoU'. */
+  name: string;
+  /** Whether larger values are better. */
+  higherIsBetter: boolean;
+  /** The value is a fraction in [0, 1], shown in % with differences in points. */
+  percent?: boolean;
+}
+
 /** Everything one benchmark invocation produced. Serialised as JSON by the harness. */
 export interface BenchResults {
   schemaVersion: 1;
@@ -20,6 +36,8 @@ export interface BenchResults {
     batchSize: number;
     seeds: number[];
     learningRate: number;
+    /** The task's primary metric; absent for classification (see {@link MetricInfo}). */
+    metric?: MetricInfo;
     [k: string]: unknown;
   };
   runs: RunResult[];
@@ -32,8 +50,12 @@ export interface RunResult {
   policy: { name: string; [option: string]: unknown };
   seed: number;
   epochs: EpochRecord[];
+  /** Small images the run produced (e.g. diffusion samples), shown by the HTML report; absent for classification. */
+  images?: RunImage[];
   final: {
-    /** Fraction in [0, 1] (reports show it in %). */
+    /**
+     * Fraction in [0, 1] (reports show it in %); with `config.metric`, that metric's value instead.
+     */
     testAccuracy: number;
     testLoss: number;
     samplesForwarded: number;
@@ -47,10 +69,20 @@ export interface RunResult {
   };
 }
 
+/** A PNG a run produced, embedded in the results so reports rendered later still show it. */
+export interface RunImage {
+  /** File name the harness wrote it under, in the results folder. */
+  file: string;
+  /** What it shows, e.g. '64 samples after training'. */
+  caption: string;
+  /** The PNG bytes, base64. */
+  pngBase64: string;
+}
+
 /** Measurements after one epoch. */
 export interface EpochRecord {
   epoch: number;
-  /** Fraction in [0, 1]. */
+  /** Fraction in [0, 1]; with `config.metric`, that metric's value instead. */
   testAccuracy: number;
   testLoss: number;
   trainLoss: number;
@@ -90,7 +122,7 @@ export interface Band {
 /** Aggregates over seeds for one epoch of one policy. */
 export interface EpochAggregate {
   epoch: number;
-  /** Test accuracy in %. */
+  /** Test accuracy in % (with `config.metric`: its value, in % when it is a percent metric). */
   testAccuracy: Band;
   /** Kept fraction in [0, 1]. */
   keptFraction: Band;
@@ -106,7 +138,7 @@ export interface PolicySummary {
   seeds: number;
   /** The seeds, in run order. */
   seedList: number[];
-  /** Final test accuracy in %. */
+  /** Final test accuracy in % (with `config.metric`: its value, in % when it is a percent metric). */
   accuracy: Stat;
   /** True for the label the differences are taken against. */
   isBaseline: boolean;
@@ -140,6 +172,8 @@ export interface PolicySummary {
 export interface ResultsSummary {
   /** The label differences are taken against, or null when no run has it. */
   baselineLabel: string | null;
+  /** `config.metric` of the results, when they have one (absent for classification). */
+  metric?: MetricInfo;
   /** One entry per label, in order of first appearance in `runs`. */
   policies: PolicySummary[];
 }
@@ -177,7 +211,8 @@ function band(values: readonly unknown[]): Band {
   };
 }
 
-const percent = (x: unknown): unknown => (isFiniteNumber(x) ? x * 100 : x);
+/** Multiplies finite values by `factor` (100 for fractions shown in %). */
+const scaleBy = (factor: number) => (x: unknown): unknown => (isFiniteNumber(x) ? x * factor : x);
 
 function groupByLabel(runs: readonly RunResult[]): Map<string, RunResult[]> {
   const groups = new Map<string, RunResult[]>();
@@ -189,7 +224,7 @@ function groupByLabel(runs: readonly RunResult[]): Map<string, RunResult[]> {
   return groups;
 }
 
-function epochAggregates(runs: readonly RunResult[]): EpochAggregate[] {
+function epochAggregates(runs: readonly RunResult[], percent: (x: unknown) => unknown): EpochAggregate[] {
   const byEpoch = new Map<number, EpochRecord[]>();
   for (const run of runs) {
     for (const record of run.epochs ?? []) {
@@ -226,6 +261,9 @@ export function summarizeResults(results: BenchResults, options: SummarizeOption
     throw new InfoBatchError('INVALID_DATA', 'summarizeResults: results.runs must be an array');
   }
   const groups = groupByLabel(results.runs);
+  const metric = metricOf(results);
+  // Accuracy and percent metrics are fractions shown in %; other metrics keep their unit.
+  const percent = scaleBy(metric === undefined || metric.percent === true ? 100 : 1);
   for (const [label, runs] of groups) {
     const seen = new Set<number>();
     for (const run of runs) {
@@ -280,10 +318,19 @@ export function summarizeResults(results: BenchResults, options: SummarizeOption
       trainSeconds: stat(runs.map((r) => r.final.trainSeconds)),
       pruneSeconds: stat(runs.map((r) => r.final.pruneSeconds)),
       testLoss: stat(runs.map((r) => r.final.testLoss)),
-      epochs: epochAggregates(runs),
+      epochs: epochAggregates(runs, percent),
     });
   }
-  return { baselineLabel, policies };
+  return metric === undefined ? { baselineLabel, policies } : { baselineLabel, metric, policies };
+}
+
+/** A valid `config.metric`, or undefined (classification results, or a malformed entry). */
+function metricOf(results: BenchResults): MetricInfo | undefined {
+  const metric: unknown = results.config?.metric;
+  if (typeof metric !== 'object' || metric === null) return undefined;
+  const { name, higherIsBetter, percent } = metric as Record<string, unknown>;
+  if (typeof name !== 'string' || typeof higherIsBetter !== 'boolean') return undefined;
+  return { name, higherIsBetter, ...(percent === true && { percent: true }) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -329,6 +376,58 @@ export interface SummaryRowText {
   pruneSeconds: string;
 }
 
+/** How reports show the primary metric: its name, direction, unit and decimals. */
+export interface MetricFormat {
+  readonly name: string;
+  readonly higherIsBetter: boolean;
+  /** Values (and differences) are in % (points). */
+  readonly percent: boolean;
+  /** Decimals of values and differences. */
+  readonly digits: number;
+  /** False only for classification results (no `config.metric`), whose wording stays 'test accuracy'. */
+  readonly custom: boolean;
+}
+
+/** The format of classification results: test accuracy in %, 2 decimals. */
+export const ACCURACY_FORMAT: MetricFormat = Object.freeze({ name: 'test accuracy', higherIsBetter: true, percent: true, digits: 2, custom: false });
+
+/**
+ * The metric format of a summary: {@link ACCURACY_FORMAT} without `summary.metric`; otherwise its
+ * name and direction, with 2 decimals in % or about 3 significant digits of the largest mean.
+ */
+export function metricFormat(summary: ResultsSummary): MetricFormat {
+  const metric = summary.metric;
+  if (metric === undefined) return ACCURACY_FORMAT;
+  const percent = metric.percent === true;
+  let digits = 2;
+  if (!percent) {
+    const largest = Math.max(0, ...summary.policies.map((p) => Math.abs(p.accuracy.mean ?? 0)));
+    digits = largest > 0 ? Math.min(6, Math.max(2, 2 - Math.floor(Math.log10(largest)))) : 3;
+  }
+  return { name: metric.name, higherIsBetter: metric.higherIsBetter, percent, digits, custom: true };
+}
+
+/** A metric value with its unit, e.g. '91.00%' or '3.412'. */
+export function formatMetric(value: number | null, format: MetricFormat): string {
+  const text = formatNumber(value, format.digits);
+  return text !== 'n/a' && format.percent ? `${text}%` : text;
+}
+
+/** 'higher is better' or 'lower is better'. */
+export function directionText(format: MetricFormat): string {
+  return format.higherIsBetter ? 'higher is better' : 'lower is better';
+}
+
+/**
+ * The first sentence of the table notes: 'Accuracy in %, mean ± sample std over seeds.' for
+ * classification; the metric's name, unit, direction and where it is stored otherwise.
+ */
+export function metricNote(format: MetricFormat): string {
+  if (!format.custom) return 'Accuracy in %, mean ± sample std over seeds.';
+  const name = format.name.charAt(0).toUpperCase() + format.name.slice(1);
+  return `${name}${format.percent ? ' in %' : ''}, mean ± sample std over seeds, ${directionText(format)} (results.json keeps it in final.testAccuracy).`;
+}
+
 /** Column headers of the summary table, in order. */
 export const SUMMARY_COLUMNS = [
   'policy',
@@ -341,13 +440,24 @@ export const SUMMARY_COLUMNS = [
   'prune overhead s',
 ] as const;
 
+/**
+ * Column headers for a metric format: {@link SUMMARY_COLUMNS} for classification, otherwise the
+ * metric's name and direction in the two metric columns.
+ */
+export function summaryColumns(format: MetricFormat = ACCURACY_FORMAT): readonly string[] {
+  if (!format.custom) return SUMMARY_COLUMNS;
+  const [policy, seeds, , , ...rest] = SUMMARY_COLUMNS;
+  return [policy, seeds, `final ${format.name}${format.percent ? ' %' : ''} (mean ± std, ${directionText(format)})`, `Δ ${format.name} vs full${format.percent ? ' (points)' : ''}`, ...rest];
+}
+
 /** Plain-text table cells for one policy (not escaped for any format). */
-export function summaryRowText(p: PolicySummary): SummaryRowText {
-  const acc = p.accuracy.mean === null ? 'n/a' : `${formatNumber(p.accuracy.mean, 2)} ± ${formatNumber(p.accuracy.std, 2)}`;
+export function summaryRowText(p: PolicySummary, format: MetricFormat = ACCURACY_FORMAT): SummaryRowText {
+  const d = format.digits;
+  const acc = p.accuracy.mean === null ? 'n/a' : `${formatNumber(p.accuracy.mean, d)} ± ${formatNumber(p.accuracy.std, d)}`;
   let delta: string;
   if (p.isBaseline) delta = 'baseline';
   else if (p.deltaVsFull === null) delta = 'n/a';
-  else delta = p.deltaStd === null ? formatSigned(p.deltaVsFull, 2) : `${formatSigned(p.deltaVsFull, 2)} ± ${formatNumber(p.deltaStd, 2)}`;
+  else delta = p.deltaStd === null ? formatSigned(p.deltaVsFull, d) : `${formatSigned(p.deltaVsFull, d)} ± ${formatNumber(p.deltaStd, d)}`;
   return {
     policy: p.label,
     seeds: String(p.seeds),
@@ -360,19 +470,24 @@ export function summaryRowText(p: PolicySummary): SummaryRowText {
   };
 }
 
-/** One factual sentence per policy, e.g. "infobatch: −0.12 points at 38.0% saved wall-clock …". */
-export function readingLine(p: PolicySummary, baselineLabel: string | null): string {
+/**
+ * One factual sentence per policy, e.g. "infobatch: −0.12 points at 38.0% saved wall-clock …"; with
+ * a task metric, the difference is named by the metric and its direction.
+ */
+export function readingLine(p: PolicySummary, baselineLabel: string | null, format: MetricFormat = ACCURACY_FORMAT): string {
   const seeds = `${p.seeds} seed${p.seeds === 1 ? '' : 's'}`;
-  const acc = p.accuracy.mean === null ? 'n/a' : `${formatNumber(p.accuracy.mean, 2)}%`;
+  const d = format.digits;
+  const acc = p.accuracy.mean === null ? 'n/a' : formatMetric(p.accuracy.mean, format);
   if (p.isBaseline) {
-    return `${p.label}: baseline, ${acc} final test accuracy, ${formatNumber(p.trainSeconds.mean, 2)} s train + ${formatNumber(p.pruneSeconds.mean, 3)} s prune (${seeds}).`;
+    return `${p.label}: baseline, ${acc} final ${format.name}, ${formatNumber(p.trainSeconds.mean, 2)} s train + ${formatNumber(p.pruneSeconds.mean, 3)} s prune (${seeds}).`;
   }
   const passes = `${formatPercent(p.savedSamplePasses.mean)} saved sample passes`;
   if (p.deltaVsFull === null) {
-    const why = baselineLabel === null ? 'no full run' : `no finite accuracy on one side`;
-    const accText = p.accuracy.mean === null ? 'final test accuracy n/a' : `${acc} final test accuracy`;
+    const why = baselineLabel === null ? 'no full run' : `no finite ${format.custom ? format.name : 'accuracy'} on one side`;
+    const accText = p.accuracy.mean === null ? `final ${format.name} n/a` : `${acc} final ${format.name}`;
     return `${p.label}: ${accText} at ${passes}; Δ vs full n/a, ${why} (${seeds}).`;
   }
-  const spread = p.deltaStd === null ? '' : ` (paired std ${formatNumber(p.deltaStd, 2)})`;
-  return `${p.label}: ${formatSigned(p.deltaVsFull, 2)} points${spread} at ${formatPercent(p.savedWallClock)} saved wall-clock, ${passes} (${seeds}).`;
+  const spread = p.deltaStd === null ? '' : ` (paired std ${formatNumber(p.deltaStd, d)})`;
+  const unit = !format.custom ? 'points' : `${format.percent ? 'points of ' : ''}${format.name} (${directionText(format)})`;
+  return `${p.label}: ${formatSigned(p.deltaVsFull, d)} ${unit}${spread} at ${formatPercent(p.savedWallClock)} saved wall-clock, ${passes} (${seeds}).`;
 }

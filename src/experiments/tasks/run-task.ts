@@ -1,0 +1,153 @@
+/**
+ * Trains one {@link Task} run with one policy and seed, the task counterpart of `runTraining`:
+ * Adam with a cosine learning rate stepped per epoch, `trainWithInfoBatch` with the task's
+ * per-sample loss, the task's evaluation after every epoch. The result has the classification
+ * harness's shape; `testAccuracy` holds the task's primary metric value (see `config.metric`).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { InfoBatch } from '../../core/info-batch.js';
+import type { PolicyConfig } from '../../core/policy.js';
+import { createPolicy } from '../../policies/registry.js';
+import { cosineSchedule, trainWithInfoBatch } from '../../tfjs/index.js';
+import type { EpochRecord, RunResult } from '../results.js';
+import { scoreHistogram } from '../train-run.js';
+import type { Task, TaskArtifact, TaskData, TaskEvaluation } from './task.js';
+
+/** Options of {@link runTaskTraining}. */
+export interface TaskRunOptions {
+  readonly label: string;
+  readonly policy: PolicyConfig;
+  readonly seed: number;
+  readonly epochs: number;
+  readonly batchSize: number;
+  /** Peak learning rate of Adam. */
+  readonly learningRate: number;
+  /** Epochs at which the score histogram is recorded (before the epoch's plan). */
+  readonly histogramEpochs?: readonly number[];
+  /**
+   * Evaluate after every epoch (metric and loss are NaN in the records otherwise).
+   * @defaultValue true
+   */
+  readonly evaluate?: boolean;
+  /**
+   * Ask the run for its artifacts (e.g. a PNG of samples) after training.
+   * @defaultValue false
+   */
+  readonly artifacts?: boolean;
+  /** Called after each epoch with its record (`testAccuracy` = the metric value). */
+  readonly onEpoch?: (record: EpochRecord) => void;
+}
+
+/** What {@link runTaskTraining} returns. */
+export interface TaskRunOutcome {
+  readonly result: RunResult;
+  readonly artifacts: readonly TaskArtifact[];
+  /** The final evaluation (NaN values when `evaluate` was false). */
+  readonly evaluation: TaskEvaluation;
+  /** Seconds the run spent before training (e.g. LM pretraining); not part of `trainSeconds`. */
+  readonly setupSeconds: number;
+}
+
+/**
+ * Trains a fresh model of `task` on `data` and returns its record. The initial weights (and, for
+ * tasks that pretrain, the pretrained weights) depend on the seed alone, so every policy of a seed
+ * starts from the same model. Every tensor it creates is disposed.
+ *
+ * @example
+ * ```ts
+ * const data = await segmentationTask.load();
+ * const { result } = await runTaskTraining(segmentationTask, data, { label: 'infobatch', policy: { name: 'infobatch' }, seed: 0, epochs: 10, batchSize: 64, learningRate: 3e-3 });
+ * ```
+ */
+export async function runTaskTraining(task: Task, data: TaskData, options: TaskRunOptions): Promise<TaskRunOutcome> {
+  const { label, policy, seed, epochs, batchSize, learningRate, histogramEpochs = [], evaluate = true, artifacts = false, onEpoch } = options;
+  const run = await task.createRun(data, { seed });
+  const optimizer = tf.train.adam(learningRate);
+  const ib = new InfoBatch({ numSamples: data.numTrain, numEpochs: epochs, seed, policy: createPolicy(policy) });
+  const lr = cosineSchedule({ baseLr: learningRate, totalEpochs: epochs });
+  const records: EpochRecord[] = [];
+  const histograms = new Map<number, EpochRecord['scoreHistogram']>();
+  let lastEvaluation: TaskEvaluation = { metric: { ...task.metric, value: Number.NaN }, loss: Number.NaN };
+  try {
+    const result = await trainWithInfoBatch(run.model, data.train, {
+      epochs,
+      batchSize,
+      optimizer,
+      loss: (yTrue, yPred) => run.loss(yTrue, yPred),
+      infobatch: ib,
+      learningRate: (epoch) => lr(epoch),
+      callbacks: {
+        onEpochBegin: (epoch, plan) => {
+          if (histogramEpochs.includes(epoch)) histograms.set(epoch, scoreHistogram(ib.scores, plan.stats.threshold));
+        },
+        onEpochEnd: (epoch, metrics) => {
+          const evaluation = metrics.evaluation ?? {};
+          const record: EpochRecord = {
+            epoch,
+            testAccuracy: evaluation['metric'] ?? Number.NaN,
+            testLoss: evaluation['loss'] ?? Number.NaN,
+            trainLoss: metrics.meanLoss,
+            planLength: metrics.planLength,
+            keptFraction: metrics.keptFraction,
+            threshold: Number.isFinite(metrics.threshold) ? metrics.threshold : null,
+            trainSeconds: metrics.trainSeconds - metrics.recordSeconds,
+            pruneSeconds: metrics.pruneSeconds,
+            ...(histograms.has(epoch) && { scoreHistogram: histograms.get(epoch)! }),
+          };
+          records.push(record);
+          onEpoch?.(record);
+        },
+      },
+      ...(evaluate && {
+        evaluate: async () => {
+          lastEvaluation = await run.evaluate();
+          return { metric: lastEvaluation.metric.value, loss: lastEvaluation.loss };
+        },
+      }),
+    });
+    const files = artifacts && run.artifacts !== undefined ? await run.artifacts() : [];
+    const last = records[records.length - 1]!;
+    const sum = (key: 'trainSeconds' | 'pruneSeconds') => records.reduce((s, r) => s + r[key], 0);
+    return {
+      result: {
+        label,
+        policy: { ...ib.policy.config },
+        seed,
+        epochs: records,
+        final: {
+          testAccuracy: last.testAccuracy,
+          testLoss: last.testLoss,
+          samplesForwarded: result.summary.samplesVisited,
+          samplesBackpropagated: result.summary.samplesVisited,
+          fullDataSamples: result.summary.fullDataSamples,
+          savedFraction: result.summary.savedFraction,
+          trainSeconds: sum('trainSeconds'),
+          pruneSeconds: sum('pruneSeconds'),
+        },
+      },
+      artifacts: files,
+      evaluation: lastEvaluation,
+      setupSeconds: run.setupSeconds,
+    };
+  } finally {
+    run.dispose();
+    optimizer.dispose();
+  }
+}
+
+/**
+ * A short untimed run (two epochs on the first `samples` training samples, no evaluation) so that
+ * one-off costs (kernel set-up, first allocations, a task's pretraining of seed 0) do not land on
+ * whichever timed run comes first.
+ */
+export async function warmUpTask(task: Task, data: TaskData, options: { readonly batchSize: number; readonly learningRate: number; readonly seed?: number }, samples = 256): Promise<void> {
+  const count = Math.min(samples, data.numTrain);
+  const x = tf.slice(data.train.x, 0, count);
+  const y = data.train.y === data.train.x ? x : tf.slice(data.train.y, 0, count);
+  try {
+    const view: TaskData = { ...data, train: { x, y }, numTrain: count };
+    await runTaskTraining(task, view, { label: 'warm-up', policy: { name: 'infobatch' }, seed: options.seed ?? 0, epochs: 2, batchSize: options.batchSize, learningRate: options.learningRate, evaluate: false });
+  } finally {
+    tf.dispose(x === y ? [x] : [x, y]);
+  }
+}
