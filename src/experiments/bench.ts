@@ -228,6 +228,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   const config = configOf(options);
   const runs = await readExisting(resultsPath, config);
   if (runs.length > 0) log(`resuming: ${runs.length} run(s) already in ${resultsPath}`);
+  const specRank = (label: string) => options.policies.findIndex((p) => p.label === label);
   const results = (): BenchResults => ({
     schemaVersion: 1,
     name: options.name,
@@ -235,7 +236,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     createdAt: new Date().toISOString(),
     environment: { node: process.version, backend: options.backend, cpus: cpus().length, platform: `${platform()} ${process.arch}` },
     config,
-    runs: [...runs],
+    // In the order of --policies, then seed, whatever order they were run or resumed in.
+    runs: [...runs].sort((a, b) => specRank(a.label) - specRank(b.label) || a.seed - b.seed),
   });
 
   const task = taskOf(options);
