@@ -84,7 +84,7 @@ export async function runExample(name: TaskName, argv: readonly string[] = proce
     const better = metric.higherIsBetter ? delta >= 0 : delta <= 0;
     const deltaText = metric.percent === true ? `${delta >= 0 ? '+' : ''}${(delta * 100).toFixed(2)} points` : `${delta >= 0 ? '+' : ''}${delta.toPrecision(3)}`;
     const wall = 1 - (infobatch.final.trainSeconds + infobatch.final.pruneSeconds) / (full.final.trainSeconds + full.final.pruneSeconds);
-    console.log(`\nInfoBatch vs full: ${metric.name} ${deltaText} (${better ? 'as good or better' : 'worse'}), ${(infobatch.final.savedFraction * 100).toFixed(1)}% fewer sample passes, ${(wall * 100).toFixed(1)}% less training wall-clock (one seed: see examples/README.md for the multi-seed bench).`);
+    console.log(`\nInfoBatch vs full: ${metric.name} ${deltaText} (${better ? 'as good or better' : 'worse'}), ${(infobatch.final.savedFraction * 100).toFixed(1)}% fewer sample passes, ${(wall * 100).toFixed(1)}% less training wall-clock (one seed: see the README for the multi-seed bench).`);
   }
   for (const r of results.runs) for (const image of r.images ?? []) console.log(`image: ${join(out, image.file)} (${image.caption})`);
   console.log(`reports: ${join(out, 'report.md')}, ${join(out, 'report.html')} (run again with another --out, or delete ${out}, to retrain: a bench resumes from its folder)`);

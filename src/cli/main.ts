@@ -108,7 +108,7 @@ program
   .command('bench')
   .description('run policies x seeds on one recipe; write results.json, report.md and report.html (resumable)')
   .requiredOption('--out <dir>', 'output folder (an interrupted bench resumes from it)')
-  .option('--task <name>', `what to train: classification (dataset + model), or a task family: ${TASK_NAMES.join(', ')} (own data, model, loss and metric; see examples/README.md)`, taskName, 'classification')
+  .option('--task <name>', `what to train: classification (dataset + model), or a task family: ${TASK_NAMES.join(', ')} (own data, model, loss and metric; see the README)`, taskName, 'classification')
   .option('--dataset <name>', 'classification: synthetic, fashion-mnist, mnist or digits', 'fashion-mnist')
   .option('--data-dir <dir>', "folder of the dataset files; with --task, the folder holding the datasets' folders (default ../shared/data)")
   .option('--download', 'download missing dataset files from the official location (checksummed; classification)')
