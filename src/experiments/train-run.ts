@@ -8,6 +8,7 @@ import { cosineSchedule } from '../tfjs/schedules.js';
 import { trainWithInfoBatch } from '../tfjs/trainer.js';
 import { createModel, type ModelKind } from './models.js';
 import type { EpochRecord, RunResult } from './results.js';
+import { epochRecorder, runResult } from './run-record.js';
 
 /** The recipe of one training run (see ../shared/docs/bench-recipe.md). */
 export interface TrainRunOptions {
@@ -75,28 +76,6 @@ export async function evaluateClassifier(model: tf.LayersModel, x: tf.Tensor, y:
   return { accuracy: correct! / n, loss: loss! / n };
 }
 
-/** Histogram of the finite scores in `bins` equal bins. */
-export function scoreHistogram(scores: ArrayLike<number>, threshold: number, bins = 30): { edges: number[]; counts: number[]; threshold: number | null } {
-  let low = Number.POSITIVE_INFINITY;
-  let high = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < scores.length; i++) {
-    const s = scores[i]!;
-    if (Number.isFinite(s)) {
-      low = Math.min(low, s);
-      high = Math.max(high, s);
-    }
-  }
-  const finiteThreshold = Number.isFinite(threshold) ? threshold : null;
-  if (low > high) return { edges: [], counts: [], threshold: finiteThreshold };
-  const width = high > low ? (high - low) / bins : 1;
-  const counts = new Array<number>(bins).fill(0);
-  for (let i = 0; i < scores.length; i++) {
-    const s = scores[i]!;
-    if (Number.isFinite(s)) counts[Math.min(bins - 1, Math.floor((s - low) / width))]!++;
-  }
-  return { edges: Array.from({ length: bins + 1 }, (_, b) => low + b * width), counts, threshold: finiteThreshold };
-}
-
 /**
  * Trains one model with one policy and seed on the bench recipe and returns its record. The
  * model's initial weights depend on the seed alone, so every policy starts from the same weights.
@@ -108,8 +87,7 @@ export async function runTraining(data: DatasetTensors, options: TrainRunOptions
   const numSamples = data.trainX.shape[0]!;
   const ib = new InfoBatch({ numSamples, numEpochs: epochs, seed, policy: createPolicy(policy) });
   const lr = cosineSchedule({ baseLr: learningRate, totalEpochs: epochs });
-  const records: EpochRecord[] = [];
-  const histograms = new Map<number, EpochRecord['scoreHistogram']>();
+  const { records, callbacks } = epochRecorder(ib, { metricKey: 'accuracy', histogramEpochs, ...(onEpoch !== undefined && { onEpoch }) });
   try {
     const result = await trainWithInfoBatch(model, { x: data.trainX, y: data.trainY }, {
       epochs,
@@ -118,52 +96,13 @@ export async function runTraining(data: DatasetTensors, options: TrainRunOptions
       loss: (yTrue, yPred) => sparseSoftmaxCrossEntropy(yTrue, yPred),
       infobatch: ib,
       learningRate: (epoch) => lr(epoch),
-      callbacks: {
-        onEpochBegin: (epoch, plan) => {
-          if (histogramEpochs.includes(epoch)) histograms.set(epoch, scoreHistogram(ib.scores, plan.stats.threshold));
-        },
-        onEpochEnd: (epoch, metrics) => {
-          const evaluation = metrics.evaluation ?? {};
-          const record: EpochRecord = {
-            epoch,
-            testAccuracy: evaluation['accuracy'] ?? Number.NaN,
-            testLoss: evaluation['loss'] ?? Number.NaN,
-            trainLoss: metrics.meanLoss,
-            planLength: metrics.planLength,
-            keptFraction: metrics.keptFraction,
-            threshold: Number.isFinite(metrics.threshold) ? metrics.threshold : null,
-            // Wall-clock of the epoch without the pruning overhead, which is reported on its own.
-            trainSeconds: metrics.trainSeconds - metrics.recordSeconds,
-            pruneSeconds: metrics.pruneSeconds,
-            ...(histograms.has(epoch) && { scoreHistogram: histograms.get(epoch)! }),
-          };
-          records.push(record);
-          onEpoch?.(record);
-        },
-      },
+      callbacks,
       evaluate: async () => {
         const { accuracy, loss } = await evaluateClassifier(model, data.testX, data.testY);
         return { accuracy, loss };
       },
     });
-    const last = records[records.length - 1]!;
-    const sum = (key: 'trainSeconds' | 'pruneSeconds') => records.reduce((s, r) => s + r[key], 0);
-    return {
-      label,
-      policy: { ...ib.policy.config },
-      seed,
-      epochs: records,
-      final: {
-        testAccuracy: last.testAccuracy,
-        testLoss: last.testLoss,
-        samplesForwarded: result.summary.samplesVisited,
-        samplesBackpropagated: result.summary.samplesVisited,
-        fullDataSamples: result.summary.fullDataSamples,
-        savedFraction: result.summary.savedFraction,
-        trainSeconds: sum('trainSeconds'),
-        pruneSeconds: sum('pruneSeconds'),
-      },
-    };
+    return runResult(label, ib, seed, records, result.summary);
   } finally {
     model.dispose();
     optimizer.dispose();

@@ -10,7 +10,7 @@ import type { PolicyConfig } from '../../core/policy.js';
 import { createPolicy } from '../../policies/registry.js';
 import { cosineSchedule, trainWithInfoBatch } from '../../tfjs/index.js';
 import type { EpochRecord, RunResult } from '../results.js';
-import { scoreHistogram } from '../train-run.js';
+import { epochRecorder, runResult } from '../run-record.js';
 import type { Task, TaskArtifact, TaskData, TaskEvaluation } from './task.js';
 
 /** Options of {@link runTaskTraining}. */
@@ -65,8 +65,7 @@ export async function runTaskTraining(task: Task, data: TaskData, options: TaskR
   const optimizer = tf.train.adam(learningRate);
   const ib = new InfoBatch({ numSamples: data.numTrain, numEpochs: epochs, seed, policy: createPolicy(policy) });
   const lr = cosineSchedule({ baseLr: learningRate, totalEpochs: epochs });
-  const records: EpochRecord[] = [];
-  const histograms = new Map<number, EpochRecord['scoreHistogram']>();
+  const { records, callbacks } = epochRecorder(ib, { metricKey: 'metric', histogramEpochs, ...(onEpoch !== undefined && { onEpoch }) });
   let lastEvaluation: TaskEvaluation = { metric: { ...task.metric, value: Number.NaN }, loss: Number.NaN };
   try {
     const result = await trainWithInfoBatch(run.model, data.train, {
@@ -76,28 +75,7 @@ export async function runTaskTraining(task: Task, data: TaskData, options: TaskR
       loss: (yTrue, yPred) => run.loss(yTrue, yPred),
       infobatch: ib,
       learningRate: (epoch) => lr(epoch),
-      callbacks: {
-        onEpochBegin: (epoch, plan) => {
-          if (histogramEpochs.includes(epoch)) histograms.set(epoch, scoreHistogram(ib.scores, plan.stats.threshold));
-        },
-        onEpochEnd: (epoch, metrics) => {
-          const evaluation = metrics.evaluation ?? {};
-          const record: EpochRecord = {
-            epoch,
-            testAccuracy: evaluation['metric'] ?? Number.NaN,
-            testLoss: evaluation['loss'] ?? Number.NaN,
-            trainLoss: metrics.meanLoss,
-            planLength: metrics.planLength,
-            keptFraction: metrics.keptFraction,
-            threshold: Number.isFinite(metrics.threshold) ? metrics.threshold : null,
-            trainSeconds: metrics.trainSeconds - metrics.recordSeconds,
-            pruneSeconds: metrics.pruneSeconds,
-            ...(histograms.has(epoch) && { scoreHistogram: histograms.get(epoch)! }),
-          };
-          records.push(record);
-          onEpoch?.(record);
-        },
-      },
+      callbacks,
       ...(evaluate && {
         evaluate: async () => {
           lastEvaluation = await run.evaluate();
@@ -106,25 +84,8 @@ export async function runTaskTraining(task: Task, data: TaskData, options: TaskR
       }),
     });
     const files = artifacts && run.artifacts !== undefined ? await run.artifacts() : [];
-    const last = records[records.length - 1]!;
-    const sum = (key: 'trainSeconds' | 'pruneSeconds') => records.reduce((s, r) => s + r[key], 0);
     return {
-      result: {
-        label,
-        policy: { ...ib.policy.config },
-        seed,
-        epochs: records,
-        final: {
-          testAccuracy: last.testAccuracy,
-          testLoss: last.testLoss,
-          samplesForwarded: result.summary.samplesVisited,
-          samplesBackpropagated: result.summary.samplesVisited,
-          fullDataSamples: result.summary.fullDataSamples,
-          savedFraction: result.summary.savedFraction,
-          trainSeconds: sum('trainSeconds'),
-          pruneSeconds: sum('pruneSeconds'),
-        },
-      },
+      result: runResult(label, ib, seed, records, result.summary),
       artifacts: files,
       evaluation: lastEvaluation,
       setupSeconds: run.setupSeconds,
