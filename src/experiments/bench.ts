@@ -121,10 +121,6 @@ async function writeAtomic(path: string, text: string): Promise<void> {
   await rename(temporary, path);
 }
 
-function mean(values: number[]): number {
-  return values.reduce((s, v) => s + v, 0) / values.length;
-}
-
 /** One training run of a bench, with its result and the files it produced. */
 interface TrainedRun {
   readonly run: RunResult;
@@ -218,8 +214,8 @@ async function keepArtifacts(out: string, run: RunResult, artifacts: readonly Ta
  * Runs every (policy, seed) pair in one process, each from the same initial weights per seed, on
  * a classification recipe or on a task family (`options.task`, see ./tasks/),
  * writing results.json after every run so an interrupted bench resumes where it stopped, and
- * report.md / report.html at the end. Matched runs (`random@matched`, `full@matched`) are run
- * after the InfoBatch runs and sized from their mean measured saving.
+ * report.md / report.html at the end. Runs go seed by seed; matched runs (`random@matched`, `full@matched`) are run
+ * after the InfoBatch run of their seed and sized from its measured saving.
  */
 export async function runBench(options: BenchOptions): Promise<BenchResults> {
   const log = options.log ?? (() => {});
@@ -244,17 +240,21 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   const trainer = task === undefined ? await classificationTrainer(options) : await taskTrainer(task, options);
   const { epochs } = options;
   const histogramEpochs = [1, Math.floor(epochs / 2), Math.max(1, annealingStartEpoch(epochs, 0.875) - 1)];
+  // Seed by seed, every policy of a seed in turn, so that drift in the machine's speed hits all
+  // policies alike; within a seed, matched runs come after the runs they are matched to.
   const ordered = [...options.policies.filter((p) => !p.matched), ...options.policies.filter((p) => p.matched)];
   try {
     await trainer.warmUp();
-    for (const spec of ordered) {
-      for (const seed of options.seeds) {
+    for (const seed of options.seeds) {
+      for (const spec of ordered) {
         if (runs.some((r) => r.label === spec.label && r.seed === seed)) continue;
         let policy = spec.config;
         let runEpochs = epochs;
         if (spec.matched !== undefined) {
-          const reference = runs.filter((r) => r.label === 'infobatch');
-          const saving = mean(reference.map((r) => r.final.savedFraction));
+          // Matched to the InfoBatch run of the same seed: a paired budget, whatever order runs finish in.
+          const reference = runs.find((r) => r.label === 'infobatch' && r.seed === seed);
+          if (reference === undefined) throw new InfoBatchError('INVALID_STATE', `${spec.label} seed ${seed} needs the infobatch run of seed ${seed}, which is missing; add infobatch to --policies.`);
+          const saving = reference.final.savedFraction;
           if (spec.matched === 'saving') {
             // Dynamic random prunes r of all samples in epochs before floor(0.875 E): saving = r·start/E.
             const start = annealingStartEpoch(epochs, 0.875);
@@ -262,7 +262,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
           } else {
             runEpochs = Math.max(1, Math.round(epochs * (1 - saving)));
           }
-          log(`${spec.label}: matched to infobatch's mean saving ${(saving * 100).toFixed(1)}% -> ${spec.matched === 'saving' ? `pruneRatio ${(policy['pruneRatio'] as number).toFixed(3)}` : `${runEpochs} epochs`}`);
+          log(`${spec.label} seed ${seed}: matched to infobatch's saving ${(saving * 100).toFixed(1)}% -> ${spec.matched === 'saving' ? `pruneRatio ${(policy['pruneRatio'] as number).toFixed(3)}` : `${runEpochs} epochs`}`);
         }
         log(`run ${spec.label} seed ${seed}: ${runEpochs} epochs`);
         const { run, artifacts } = await trainer.train({
@@ -282,7 +282,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
         }
         runs.push(run);
         await writeAtomic(resultsPath, JSON.stringify(results(), null, 1));
-        log(`done ${spec.label} seed ${seed}: ${trainer.describe(run)}, saved ${(run.final.savedFraction * 100).toFixed(1)}% of sample passes, ${run.final.trainSeconds.toFixed(1)} s + ${run.final.pruneSeconds.toFixed(2)} s pruning`);
+        log(`done ${spec.label} seed ${seed}: ${trainer.describe(run)}, saved ${(run.final.savedFraction * 100).toFixed(1)}% of sample passes, ${run.final.trainSeconds.toFixed(1)} s + ${run.final.pruneSeconds.toFixed(2)} s pruning, ${(run.final.trainCpuSeconds ?? Number.NaN).toFixed(1)} CPU s`);
       }
     }
   } finally {

@@ -66,6 +66,11 @@ export interface RunResult {
     savedFraction: number;
     trainSeconds: number;
     pruneSeconds: number;
+    /**
+     * Process CPU seconds (user + system) of the training loops, the same span as `trainSeconds`
+     * plus the recording of scores; absent in runs recorded before it was measured.
+     */
+    trainCpuSeconds?: number;
   };
 }
 
@@ -92,6 +97,8 @@ export interface EpochRecord {
   threshold: number | null;
   trainSeconds: number;
   pruneSeconds: number;
+  /** Process CPU seconds of the epoch's training loop; absent in older results and outside Node. */
+  trainCpuSeconds?: number;
   /** Score distribution before pruning; only recorded at a few epochs. `edges.length === counts.length + 1`. */
   scoreHistogram?: { edges: number[]; counts: number[]; threshold: number | null };
 }

@@ -1,5 +1,5 @@
 import type { InfoBatch, RunSummary } from '../core/info-batch.js';
-import type { TrainCallbacks } from '../tfjs/trainer.js';
+import type { TrainCallbacks, TrainOptions } from '../tfjs/trainer.js';
 import type { EpochRecord, RunResult } from './results.js';
 
 /** Options of {@link epochRecorder}. */
@@ -12,19 +12,42 @@ export interface EpochRecorderOptions {
   readonly onEpoch?: (record: EpochRecord) => void;
 }
 
+/** Process CPU seconds (user + system) so far; NaN where the runtime cannot tell (browsers). */
+function cpuSeconds(): number {
+  if (typeof process === 'undefined' || typeof process.cpuUsage !== 'function') return Number.NaN;
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
 /**
  * Trainer callbacks that turn each epoch's metrics into an {@link EpochRecord} (plus score
- * histograms at chosen epochs); the records collect in `records`.
+ * histograms at chosen epochs); the records collect in `records`. Pass the evaluation through
+ * `timedEvaluate` so the epoch's CPU seconds stop where the training loop ends.
  */
-export function epochRecorder(ib: InfoBatch, options: EpochRecorderOptions): { records: EpochRecord[]; callbacks: TrainCallbacks } {
+export function epochRecorder(ib: InfoBatch, options: EpochRecorderOptions): {
+  records: EpochRecord[];
+  callbacks: TrainCallbacks;
+  timedEvaluate: (evaluate: NonNullable<TrainOptions['evaluate']>) => NonNullable<TrainOptions['evaluate']>;
+} {
   const { metricKey, histogramEpochs = [], onEpoch } = options;
   const records: EpochRecord[] = [];
   const histograms = new Map<number, EpochRecord['scoreHistogram']>();
+  // CPU seconds from the first step of the epoch to the end of its loop (the start of evaluation).
+  let loopCpuStart = Number.NaN;
+  let loopCpuEnd = Number.NaN;
+  const timedEvaluate = (evaluate: NonNullable<TrainOptions['evaluate']>): NonNullable<TrainOptions['evaluate']> => (epoch) => {
+    loopCpuEnd = cpuSeconds();
+    return evaluate(epoch);
+  };
   const callbacks: TrainCallbacks = {
     onEpochBegin: (epoch, plan) => {
       if (histogramEpochs.includes(epoch)) histograms.set(epoch, scoreHistogram(ib.scores, plan.stats.threshold));
+      loopCpuEnd = Number.NaN;
+      loopCpuStart = cpuSeconds();
     },
     onEpochEnd: (epoch, metrics) => {
+      if (Number.isNaN(loopCpuEnd)) loopCpuEnd = cpuSeconds();
+      const trainCpuSeconds = loopCpuEnd - loopCpuStart;
       const evaluation = metrics.evaluation ?? {};
       const record: EpochRecord = {
         epoch,
@@ -37,19 +60,20 @@ export function epochRecorder(ib: InfoBatch, options: EpochRecorderOptions): { r
         // Wall-clock of the epoch without the pruning overhead, which is reported on its own.
         trainSeconds: metrics.trainSeconds - metrics.recordSeconds,
         pruneSeconds: metrics.pruneSeconds,
+        trainCpuSeconds,
         ...(histograms.has(epoch) && { scoreHistogram: histograms.get(epoch)! }),
       };
       records.push(record);
       onEpoch?.(record);
     },
   };
-  return { records, callbacks };
+  return { records, callbacks, timedEvaluate };
 }
 
 /** The record of one finished run: its epochs and totals. */
 export function runResult(label: string, ib: InfoBatch, seed: number, records: EpochRecord[], summary: RunSummary): RunResult {
   const last = records[records.length - 1]!;
-  const sum = (key: 'trainSeconds' | 'pruneSeconds') => records.reduce((s, r) => s + r[key], 0);
+  const sum = (key: 'trainSeconds' | 'pruneSeconds' | 'trainCpuSeconds') => records.reduce((s, r) => s + (r[key] ?? Number.NaN), 0);
   return {
     label,
     policy: { ...ib.policy.config },
@@ -64,6 +88,7 @@ export function runResult(label: string, ib: InfoBatch, seed: number, records: E
       savedFraction: summary.savedFraction,
       trainSeconds: sum('trainSeconds'),
       pruneSeconds: sum('pruneSeconds'),
+      trainCpuSeconds: sum('trainCpuSeconds'),
     },
   };
 }

@@ -87,7 +87,7 @@ export async function runTraining(data: DatasetTensors, options: TrainRunOptions
   const numSamples = data.trainX.shape[0]!;
   const ib = new InfoBatch({ numSamples, numEpochs: epochs, seed, policy: createPolicy(policy) });
   const lr = cosineSchedule({ baseLr: learningRate, totalEpochs: epochs });
-  const { records, callbacks } = epochRecorder(ib, { metricKey: 'accuracy', histogramEpochs, ...(onEpoch !== undefined && { onEpoch }) });
+  const { records, callbacks, timedEvaluate } = epochRecorder(ib, { metricKey: 'accuracy', histogramEpochs, ...(onEpoch !== undefined && { onEpoch }) });
   try {
     const result = await trainWithInfoBatch(model, { x: data.trainX, y: data.trainY }, {
       epochs,
@@ -97,10 +97,10 @@ export async function runTraining(data: DatasetTensors, options: TrainRunOptions
       infobatch: ib,
       learningRate: (epoch) => lr(epoch),
       callbacks,
-      evaluate: async () => {
+      evaluate: timedEvaluate(async () => {
         const { accuracy, loss } = await evaluateClassifier(model, data.testX, data.testY);
         return { accuracy, loss };
-      },
+      }),
     });
     return runResult(label, ib, seed, records, result.summary);
   } finally {

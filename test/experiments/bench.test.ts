@@ -27,7 +27,10 @@ function options(dir: string): BenchOptions {
 
 describe('runBench', () => {
   it('writes results.json, report.md and report.html with every (policy, seed) run', async () => {
-    const results = await runBench(options(out));
+    const order: string[] = [];
+    const results = await runBench({ ...options(out), onEpoch: (run, record) => record.epoch === 0 && order.push(`${run.label}/${run.seed}`) });
+    // Seed by seed, so that drift in machine speed hits every policy of a seed alike.
+    expect(order).toEqual(['full/0', 'infobatch/0', 'random@matched/0', 'full@matched/0', 'full/1', 'infobatch/1', 'random@matched/1', 'full@matched/1']);
     expect(results.runs.map((r) => `${r.label}/${r.seed}`).sort()).toEqual(
       ['full/0', 'full/1', 'full@matched/0', 'full@matched/1', 'infobatch/0', 'infobatch/1', 'random@matched/0', 'random@matched/1'],
     );
@@ -45,7 +48,17 @@ describe('runBench', () => {
     expect(infobatch.epochs[0]!.testAccuracy).toBe(full.epochs[0]!.testAccuracy);
     // The matched full-data run trains fewer epochs, sized from infobatch's saving.
     const matched = written.runs.find((r) => r.label === 'full@matched')!;
-    expect(matched.epochs.length).toBe(Math.max(1, Math.round(4 * (1 - (written.runs.filter((r) => r.label === 'infobatch').reduce((s, r) => s + r.final.savedFraction, 0) / 2)))));
+    for (const seed of [0, 1]) {
+      const saving = written.runs.find((r) => r.label === 'infobatch' && r.seed === seed)!.final.savedFraction;
+      const matchedRun = written.runs.find((r) => r.label === 'full@matched' && r.seed === seed)!;
+      expect(matchedRun.epochs.length).toBe(Math.max(1, Math.round(4 * (1 - saving))));
+    }
+    expect(matched.seed).toBe(0);
+    // Every run records the CPU seconds of its training loops beside wall-clock.
+    for (const run of written.runs) {
+      expect(run.final.trainCpuSeconds).toBeGreaterThan(0);
+      expect(run.epochs.every((e) => Number.isFinite(e.trainCpuSeconds) && e.trainCpuSeconds! >= 0)).toBe(true);
+    }
     expect(infobatch.epochs.some((e) => e.scoreHistogram !== undefined)).toBe(true);
     expect(await readFile(join(out, 'report.md'), 'utf8')).toContain('| infobatch |');
     expect(await readFile(join(out, 'report.html'), 'utf8')).toContain('<svg');
@@ -61,7 +74,7 @@ describe('runBench', () => {
     expect(trained).toHaveLength(5);
     expect(resumed.runs.slice(0, 3)).toEqual(interrupted.runs);
     // Deterministic training: the re-run runs equal the first ones in everything but wall-clock.
-    const strip = (r: BenchResults['runs'][number]) => ({ ...r, epochs: r.epochs.map((e) => ({ ...e, trainSeconds: 0, pruneSeconds: 0 })), final: { ...r.final, trainSeconds: 0, pruneSeconds: 0 } });
+    const strip = (r: BenchResults['runs'][number]) => ({ ...r, epochs: r.epochs.map((e) => ({ ...e, trainSeconds: 0, pruneSeconds: 0, trainCpuSeconds: 0 })), final: { ...r.final, trainSeconds: 0, pruneSeconds: 0, trainCpuSeconds: 0 } });
     expect(resumed.runs.map(strip)).toEqual(complete.runs.map(strip));
   });
 

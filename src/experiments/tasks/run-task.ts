@@ -65,7 +65,7 @@ export async function runTaskTraining(task: Task, data: TaskData, options: TaskR
   const optimizer = tf.train.adam(learningRate);
   const ib = new InfoBatch({ numSamples: data.numTrain, numEpochs: epochs, seed, policy: createPolicy(policy) });
   const lr = cosineSchedule({ baseLr: learningRate, totalEpochs: epochs });
-  const { records, callbacks } = epochRecorder(ib, { metricKey: 'metric', histogramEpochs, ...(onEpoch !== undefined && { onEpoch }) });
+  const { records, callbacks, timedEvaluate } = epochRecorder(ib, { metricKey: 'metric', histogramEpochs, ...(onEpoch !== undefined && { onEpoch }) });
   let lastEvaluation: TaskEvaluation = { metric: { ...task.metric, value: Number.NaN }, loss: Number.NaN };
   try {
     const result = await trainWithInfoBatch(run.model, data.train, {
@@ -77,10 +77,10 @@ export async function runTaskTraining(task: Task, data: TaskData, options: TaskR
       learningRate: (epoch) => lr(epoch),
       callbacks,
       ...(evaluate && {
-        evaluate: async () => {
+        evaluate: timedEvaluate(async () => {
           lastEvaluation = await run.evaluate();
           return { metric: lastEvaluation.metric.value, loss: lastEvaluation.loss };
-        },
+        }),
       }),
     });
     const files = artifacts && run.artifacts !== undefined ? await run.artifacts() : [];
