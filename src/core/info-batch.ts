@@ -417,7 +417,7 @@ export class InfoBatch {
    *
    * @example
    * ```ts
-   * await writeFile(path, ib.saveState());
+   * await writeAtomically(path, ib.saveState()); // durable atomic write, from infobatch/data/node
    * const resumed = InfoBatch.loadState(new Uint8Array(await readFile(path)));
    * const { epoch, position } = resumed.resumePoint();
    * ```
