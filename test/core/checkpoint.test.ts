@@ -267,6 +267,7 @@ describe('losses above the float32 range', () => {
     expectCode(() => ib.recordLosses([0, 2], [1, -4e38]), 'NON_FINITE_LOSS', /'losses\[1\]'/);
     expect(Array.from(ib.scores)).toEqual([NaN, 2, NaN, NaN]);
     expect(ib.summary().lossesRecorded).toBe(1);
+    expectCode(() => ib.recordLosses([0], BigInt64Array.of(1n) as never), 'INVALID_TYPE', /'losses\[0\]'.*bigint 1/);
     ib.recordLosses([0], [3.4e38]); // just inside
     expect(ib.scores[0]).toBe(Math.fround(3.4e38));
   });
