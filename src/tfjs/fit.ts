@@ -7,7 +7,7 @@ import { describeValue, InfoBatchError } from '../core/errors.js';
 import type { InfoBatch, InfoBatchOptions } from '../core/info-batch.js';
 import { assertInteger, assertKnownKeys, assertNumberInRange, assertOptionBag } from '../core/validate.js';
 import { compiledTraining } from './compiled-loss.js';
-import { checkLossShape, makeInfoBatch, runTraining, trainableVariables, type BatchLoader, type EpochMetrics, type TrainableModel } from './engine.js';
+import { checkLossShape, makeInfoBatch, runTraining, trainableVariables, type BatchLoader, type BatchTensors, type EpochMetrics, type TrainableModel } from './engine.js';
 import { configureCallbacks, standardizeCallbacks, type FitLogs } from './fit-callbacks.js';
 import { InfoBatchTfjs, isTensorLike } from './info-batch-tfjs.js';
 import { isSampleSource, sourceLoader, tensorLoader, type SampleSource } from './sample-source.js';
@@ -53,21 +53,54 @@ interface ModelInternals {
   isTraining?: boolean;
   stopTraining: boolean;
   history?: History;
-  standardizeUserData?(x: tf.Tensor, y: tf.Tensor, sampleWeight: undefined, classWeight: undefined, checkBatchAxis: boolean, batchSize: number): Promise<[tf.Tensor[], tf.Tensor[], tf.Tensor[]]>;
+  standardizeUserDataXY?(x: tf.Tensor, y: tf.Tensor, checkBatchAxis: boolean, batchSize: number): unknown;
 }
 
-/** Runs tfjs's own checks of `x`/`y` against the model's input and output shapes and its loss. */
-async function checkAgainstModel(model: LayersModel, x: tf.Tensor, y: tf.Tensor, names: string, batchSize: number, checkBatchAxis: boolean): Promise<void> {
+/**
+ * Runs tfjs's own checks of `x`/`y` against the model's input and output shapes and its loss
+ * (`standardizeUserDataXY`, synchronous, in a `tf.tidy` so that the copies it makes, also on
+ * error, are disposed).
+ */
+function checkAgainstModel(model: LayersModel, x: tf.Tensor, y: tf.Tensor, names: string, batchSize: number): void {
   const internals = model as unknown as ModelInternals;
-  if (typeof internals.standardizeUserData !== 'function') return;
-  let standardized: [tf.Tensor[], tf.Tensor[], tf.Tensor[]];
+  if (typeof internals.standardizeUserDataXY !== 'function') return;
   try {
-    standardized = await internals.standardizeUserData(x, y, undefined, undefined, checkBatchAxis, batchSize);
+    tf.tidy(() => {
+      internals.standardizeUserDataXY!(x, y, false, batchSize);
+    });
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : String(cause);
     throw new InfoBatchError('SHAPE_MISMATCH', `${names} passed to ${WHERE} (shapes [${x.shape.join(', ')}] and [${y.shape.join(', ')}]) do not fit the model: ${reason}`, { cause });
   }
-  tf.dispose(standardized.flat().filter((t) => t !== x && t !== y));
+}
+
+/** Rank-1 inputs and targets become `[n, 1]`, as tfjs's `fit` standardises them. */
+function expandRank1(loader: BatchLoader): BatchLoader {
+  return {
+    async load(indices: Int32Array): Promise<BatchTensors> {
+      const { xs, ys } = await loader.load(indices);
+      if (xs.rank !== 1 && ys.rank !== 1) return { xs, ys };
+      const expanded = tf.tidy(() => ({ xs: xs.rank === 1 ? tf.expandDims(xs, 1) : tf.clone(xs), ys: ys.rank === 1 ? tf.expandDims(ys, 1) : tf.clone(ys) }));
+      tf.dispose([xs, ys]);
+      return expanded;
+    },
+  };
+}
+
+/** Each batch of a source checked as tfjs checks `fit`'s data. */
+function checkedSource(loader: BatchLoader, model: LayersModel, batchSize: number): BatchLoader {
+  return {
+    async load(indices: Int32Array): Promise<BatchTensors> {
+      const batch = await loader.load(indices);
+      try {
+        checkAgainstModel(model, batch.xs, batch.ys, "The batches of 'source'", batchSize);
+      } catch (error) {
+        tf.dispose([batch.xs, batch.ys]);
+        throw error;
+      }
+      return batch;
+    },
+  };
 }
 
 function assertSameLength(x: unknown, y: unknown, names: [string, string]): asserts x is tf.Tensor {
@@ -219,7 +252,7 @@ export async function fitWithInfoBatch(userModel: LayersModel, xOrSource: tf.Ten
       throw new InfoBatchError('UNSUPPORTED', `'validationSplit' passed to ${WHERE} with a SampleSource is not supported: the held-out part would have to be loaded whole. Pass 'validationData: [xVal, yVal]' instead.`);
     }
     numAll = numTrain = source.size;
-    loader = sourceLoader(source, WHERE);
+    loader = checkedSource(sourceLoader(source, WHERE), model, batchSize);
   } else {
     x = xOrSource as tf.Tensor;
     y = yOrArgs as tf.Tensor;
@@ -231,13 +264,14 @@ export async function fitWithInfoBatch(userModel: LayersModel, xOrSource: tf.Ten
       throw new InfoBatchError('OUT_OF_RANGE', `'validationSplit' passed to ${WHERE} is ${args.validationSplit}, which leaves ${numTrain} of the ${numAll} samples for training and ${numAll - numTrain} for validation; both need at least one.`);
     }
     loader = tensorLoader(x, y);
-    await checkAgainstModel(model, x, y, "'x' and 'y'", batchSize, false);
+    checkAgainstModel(model, x, y, "'x' and 'y'", batchSize);
   }
   if (args.validationData !== undefined) {
     const [xVal, yVal] = args.validationData as [tf.Tensor, tf.Tensor];
     assertInputShape(model, xVal, 'validationData[0]');
-    await checkAgainstModel(model, xVal, yVal, "'validationData'", batchSize, true);
+    checkAgainstModel(model, xVal, yVal, "'validationData'", batchSize);
   }
+  loader = expandRank1(loader);
   const callbacks = standardizeCallbacks(args.callbacks, args.yieldEvery, WHERE);
   const internals = model as unknown as ModelInternals;
   if (internals.isTraining === true) {

@@ -165,9 +165,230 @@ describe('fitWithInfoBatch: faithful to model.fit with the full-data policy and 
     tf.dispose([x, oneHot, labels, target]);
   });
 
+  it('rank-1 targets of a [batch, 1] output are expanded as tfjs does (meanSquaredError would broadcast otherwise)', async () => {
+    const { x, oneHot, labels } = classification();
+    const target = tf.tidy(() => tf.sum(tf.mul(x, tf.linspace(1, -1, FEATURES)), 1));
+    expect(target.rank).toBe(1);
+    await compareWithFit(regressionModel, x, target, { epochs: 2, batchSize: 32 });
+    tf.dispose([x, oneHot, labels, target]);
+  });
+
   it('seeded dropout and an L2 regulariser: same weights and History (penalties in the loss)', async () => {
     const { x, oneHot, labels } = classification();
     await compareWithFit(dropoutL2Model, x, oneHot, { epochs: 3, batchSize: 16, validationSplit: 0.25 });
+    tf.dispose([x, oneHot, labels]);
+  });
+});
+
+describe('fitWithInfoBatch: callbacks and stopping', () => {
+  it('stops on tf.callbacks.earlyStopping({ monitor: "val_loss", patience }) as model.fit does', async () => {
+    const { x, oneHot, labels } = classification();
+    // minDelta so large that no epoch after the first counts as an improvement: stops after epoch 1 + patience.
+    const early = () => tf.callbacks.earlyStopping({ monitor: 'val_loss', patience: 2, minDelta: 1e9 });
+    const reference = softmaxModel();
+    const expected = await reference.fit(x, oneHot, { epochs: 10, batchSize: 32, validationSplit: 0.25, verbose: 0, callbacks: early() });
+    const model = softmaxModel();
+    const history = await fitWithInfoBatch(model, x, oneHot, { epochs: 10, batchSize: 32, validationSplit: 0.25, verbose: 0, callbacks: [early()], infobatch: { seed: 1 } });
+    expect(expected.epoch).toEqual([0, 1, 2]);
+    expect(history.epoch).toEqual(expected.epoch);
+    expect(history.history['val_loss']).toHaveLength(3);
+    expect(model.stopTraining).toBe(true);
+    tf.dispose([x, oneHot, labels]);
+  });
+
+  it('stops after the current batch when a callback sets model.stopTraining, and after the epoch from onEpochEnd', async () => {
+    const { x, oneHot, labels } = classification();
+    const batches: Array<[number, number]> = [];
+    let currentEpoch = -1;
+    const model = softmaxModel();
+    const history = await fitWithInfoBatch(model, x, oneHot, {
+      epochs: 5,
+      batchSize: 16,
+      validationSplit: 0.25,
+      verbose: 0,
+      infobatch: { seed: 2 },
+      callbacks: {
+        onEpochBegin: async (epoch) => {
+          currentEpoch = epoch;
+        },
+        onBatchEnd: async (batch, logs) => {
+          batches.push([currentEpoch, batch]);
+          expect(typeof logs!['loss']).toBe('number');
+          expect(logs!['size']).toBeGreaterThan(0);
+          if (batch === 1) model.stopTraining = true;
+        },
+      },
+    });
+    expect(batches).toEqual([[0, 0], [0, 1]]);
+    expect(history.epoch).toEqual([0]);
+    // As in tfjs, an epoch stopped before its last batch has no validation.
+    expect(history.history['val_loss']).toBeUndefined();
+    expect(history.history['loss']).toHaveLength(1);
+
+    const second = softmaxModel();
+    const stopped = await fitWithInfoBatch(second, x, oneHot, {
+      epochs: 5,
+      batchSize: 16,
+      verbose: 0,
+      callbacks: { onEpochEnd: async (epoch) => void (epoch === 1 && (second.stopTraining = true)) },
+    });
+    expect(stopped.epoch).toEqual([0, 1]);
+    tf.dispose([x, oneHot, labels]);
+  });
+
+  it('calls every hook of a tf.CustomCallback and of hook objects in an array, with tfjs params', async () => {
+    const { x, oneHot, labels } = classification();
+    const calls: string[] = [];
+    const custom = new tf.CustomCallback({
+      onTrainBegin: async () => void calls.push('trainBegin'),
+      onEpochBegin: async (e) => void calls.push(`epochBegin ${e}`),
+      onBatchBegin: async (b) => void calls.push(`batchBegin ${b}`),
+      onBatchEnd: async (b) => void calls.push(`batchEnd ${b}`),
+      onEpochEnd: async (e, logs) => void calls.push(`epochEnd ${e} ${Object.keys(logs!).sort().join(',')}`),
+      onTrainEnd: async () => void calls.push('trainEnd'),
+    });
+    let params: Record<string, unknown> | undefined;
+    const spy = new (class extends tf.Callback {
+      override async onTrainBegin(): Promise<void> {
+        params = this.params as Record<string, unknown>;
+      }
+    })();
+    const model = softmaxModel();
+    await fitWithInfoBatch(model, x, oneHot, { epochs: 2, batchSize: 48, initialEpoch: 1, verbose: 0, callbacks: [custom, spy] });
+    expect(calls).toEqual([
+      'trainBegin',
+      'epochBegin 1',
+      'batchBegin 0',
+      'batchEnd 0',
+      'batchBegin 1',
+      'batchEnd 1',
+      `epochEnd 1 ${['acc', 'loss', ...Object.values(INFOBATCH_HISTORY_KEYS)].sort().join(',')}`,
+      'trainEnd',
+    ]);
+    expect(params).toMatchObject({ epochs: 2, initialEpoch: 1, samples: N, batchSize: 48, doValidation: false, metrics: ['loss', 'acc'] });
+    tf.dispose([x, oneHot, labels]);
+  });
+});
+
+describe('fitWithInfoBatch: InfoBatch and memory', () => {
+  it('prunes well-learned samples, reports it in History, and leaks no tensor per epoch or over the run', async () => {
+    const { x, oneHot, labels } = classification(200);
+    const model = softmaxModel();
+    // Warm the optimizer's slots up so that the counts below compare like with like.
+    await fitWithInfoBatch(model, x, oneHot, { epochs: 1, batchSize: 50, verbose: 0 });
+    const perEpoch: number[] = [];
+    const ib = new InfoBatch({ numSamples: 150, numEpochs: 8, seed: 4 });
+    const before = tf.memory().numTensors;
+    const history = await fitWithInfoBatch(model, x, oneHot, {
+      epochs: 8,
+      batchSize: 16,
+      validationSplit: 0.25,
+      verbose: 0,
+      infobatch: ib,
+      callbacks: { onEpochEnd: async () => void perEpoch.push(tf.memory().numTensors) },
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(new Set(perEpoch).size).toBe(1);
+    const kept = history.history[INFOBATCH_HISTORY_KEYS.keptFraction] as number[];
+    expect(kept).toHaveLength(8);
+    expect(Math.min(...kept)).toBeLessThan(1);
+    expect(kept.at(-1)).toBe(1); // annealing: the last epochs use the full data
+    expect(ib.summary().samplesVisited).toBeLessThan(150 * 8);
+    for (const key of Object.values(INFOBATCH_HISTORY_KEYS)) expect(history.history[key]).toHaveLength(8);
+    tf.dispose([x, oneHot, labels]);
+  });
+
+  it('trains from an async SampleSource, loading the next batch while the current one trains', async () => {
+    const { x, oneHot, labels } = classification();
+    const requested: number[] = [];
+    let stepsDone = 0;
+    const source: SampleSource = {
+      size: N,
+      async gather(indices) {
+        requested.push(stepsDone);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        return tf.tidy(() => {
+          const ids = tf.tensor1d(indices, 'int32');
+          return { xs: tf.gather(x, ids), ys: tf.gather(oneHot, ids) };
+        });
+      },
+    };
+    const model = softmaxModel();
+    await fitWithInfoBatch(model, x, oneHot, { epochs: 1, batchSize: 32, verbose: 0 }); // warm the optimizer up
+    const before = tf.memory().numTensors;
+    const history = await fitWithInfoBatch(model, source, {
+      epochs: 2,
+      batchSize: 32,
+      verbose: 0,
+      validationData: [x, oneHot],
+      callbacks: { onBatchEnd: async () => void stepsDone++ },
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(history.history['val_acc']).toHaveLength(2);
+    // One gather for the loss check, then per epoch: batch 0 before any step, batch k+1 before step k ends.
+    expect(requested).toEqual([0, 0, 0, 1, 3, 3, 4]);
+    tf.dispose([x, oneHot, labels]);
+  });
+});
+
+describe('fitWithInfoBatch: bad input is an InfoBatchError before any weight changes', () => {
+  type Call = [tf.LayersModel, tf.Tensor, tf.Tensor, FitWithInfoBatchArgs?];
+  const cases: Array<[string, (m: tf.LayersModel, d: ReturnType<typeof classification>) => Call, string, RegExp]> = [
+    ['uncompiled model', (_m, d) => [tf.sequential({ layers: [dense(CLASSES, 1, { inputShape: [FEATURES] })] }), d.x, d.oneHot], 'INVALID_STATE', /not compiled/],
+    ['x/y length mismatch', (m, d) => [m, d.x, d.oneHot.slice(0, 10)], 'SHAPE_MISMATCH', /'x' and 'y'.*\[96, 6\] and \[10, 3\]/],
+    ['batchSize 0', (m, d) => [m, d.x, d.oneHot, { batchSize: 0 }], 'OUT_OF_RANGE', /batchSize.*0/],
+    ['validationSplit 1', (m, d) => [m, d.x, d.oneHot, { validationSplit: 1 }], 'OUT_OF_RANGE', /validationSplit.*\(0, 1\).*got 1/],
+    ['validationSplit 0', (m, d) => [m, d.x, d.oneHot, { validationSplit: 0 }], 'OUT_OF_RANGE', /validationSplit.*got 0/],
+    ['sampleWeight', (m, d) => [m, d.x, d.oneHot, { sampleWeight: d.labels }], 'UNSUPPORTED', /'sampleWeight'.*not supported/],
+    ['classWeight', (m, d) => [m, d.x, d.oneHot, { classWeight: { 0: 2 } }], 'UNSUPPORTED', /'classWeight'/],
+    ['shuffle false', (m, d) => [m, d.x, d.oneHot, { shuffle: false }], 'UNSUPPORTED', /'shuffle'.*false/],
+    ['unknown argument', (m, d) => [m, d.x, d.oneHot, { epoch: 3 } as unknown as FitWithInfoBatchArgs], 'INVALID_OPTION', /epoch/],
+    ['wrong input shape', (m, d) => [m, d.x.slice([0, 0], [N, 4]), d.oneHot], 'SHAPE_MISMATCH', /'x'.*\[96, 4\].*\[null, 6\]/],
+    ['targets the loss cannot take', (m, d) => [m, d.x, d.labels], 'SHAPE_MISMATCH', /'x' and 'y'/],
+    ['bad callback', (m, d) => [m, d.x, d.oneHot, { callbacks: { onEpochEnd: 3 } as never }], 'INVALID_TYPE', /callbacks\.onEpochEnd/],
+    ['infobatch for other data', (m, d) => [m, d.x, d.oneHot, { validationSplit: 0.5, infobatch: new InfoBatch({ numSamples: N, numEpochs: 1 }) }], 'SHAPE_MISMATCH', /'infobatch'.*96 samples.*48/],
+    ['initialEpoch past epochs', (m, d) => [m, d.x, d.oneHot, { epochs: 2, initialEpoch: 2 }], 'OUT_OF_RANGE', /initialEpoch/],
+    ['yieldEvery', (m, d) => [m, d.x, d.oneHot, { yieldEvery: 'sometimes' as never }], 'INVALID_TYPE', /yieldEvery/],
+  ];
+
+  it.each(cases)('%s', async (_name, call, code, message) => {
+    const data = classification();
+    const [model, x, y, args] = call(softmaxModel(), data);
+    const weights = weightsOf(model);
+    const before = tf.memory().numTensors;
+    const error = await fitWithInfoBatch(model, x, y, args).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(InfoBatchError);
+    expect((error as InfoBatchError).code).toBe(code);
+    expect((error as InfoBatchError).message).toMatch(/fitWithInfoBatch/);
+    expect((error as InfoBatchError).message).toMatch(message);
+    expect(tf.memory().numTensors).toBe(before);
+    weightsOf(model).forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(weights[i]!)));
+    tf.dispose([data.x, data.oneHot, data.labels]);
+  });
+
+  it('a compiled loss that does not give one value per sample is a SCALAR_LOSS error, nothing trained or leaked', async () => {
+    const { x, oneHot, labels } = classification();
+    const model = tf.sequential({ layers: [dense(CLASSES, 1, { inputShape: [FEATURES], activation: 'softmax' })] });
+    model.compile({ optimizer: 'sgd', loss: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.mean(tf.squaredDifference(yTrue, yPred)) as tf.Scalar });
+    const weights = weightsOf(model);
+    const before = tf.memory().numTensors;
+    const error = await fitWithInfoBatch(model, x, oneHot, { verbose: 0 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InfoBatchError);
+    expect((error as InfoBatchError).code).toBe('SCALAR_LOSS');
+    expect((error as InfoBatchError).message).toMatch(/fitWithInfoBatch.*scalar.*Reduction\.NONE/s);
+    expect(tf.memory().numTensors).toBe(before);
+    weightsOf(model).forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(weights[i]!)));
+    tf.dispose([x, oneHot, labels]);
+  });
+
+  it('a multi-output model is UNSUPPORTED', async () => {
+    const { x, oneHot, labels } = classification();
+    const input = tf.input({ shape: [FEATURES] });
+    const a = dense(CLASSES, 1, { activation: 'softmax' }).apply(input) as tf.SymbolicTensor;
+    const b = dense(1, 2).apply(input) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: [a, b] });
+    model.compile({ optimizer: 'sgd', loss: ['categoricalCrossentropy', 'meanSquaredError'] });
+    await expect(fitWithInfoBatch(model, x, oneHot)).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/2 outputs/) });
     tf.dispose([x, oneHot, labels]);
   });
 });
