@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InfoBatch } from '../../src/core/info-batch.js';
 import { FullDataPolicy } from '../../src/policies/full-data.js';
@@ -100,5 +101,60 @@ describe('runTraining (the one loop behind trainWithInfoBatch and fitWithInfoBat
     };
     await expect(runTraining({ ...spec(m, fullData(), optimizer), runner: failing })).rejects.toThrow('step failed');
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('property: every epoch loads exactly its plan, in order, from the resume step on, and leaks nothing', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 16 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 0, max: 3 }),
+        fc.nat({ max: 6 }),
+        fc.nat({ max: 1000 }),
+        async (numSamples, batchSize, epochs, initialEpochRaw, initialStep, seed) => {
+          const initialEpoch = Math.min(initialEpochRaw, epochs - 1);
+          const xs = tf.tidy(() => tf.abs(tf.randomNormal([numSamples, 2], 0, 1, 'float32', seed)));
+          const loaded = new Map<number, number[]>();
+          const plans = new Map<number, Int32Array>();
+          let epochNow = -1;
+          const ib = new InfoBatch({ numSamples, numEpochs: epochs, seed });
+          const ibt = new InfoBatchTfjs(ib);
+          const inner = tensorLoader(xs, xs);
+          // A step that trains nothing but records a per-sample loss, as a runner must.
+          const runner: StepRunner = {
+            runStep: ({ batch, tensors }) =>
+              tf.tidy(() => ({ weightedSum: tf.mul(ibt.update(tf.sum(tensors.xs, 1), batch), batch.indices.length) as tf.Scalar, extras: [] })),
+          };
+          const m = model();
+          const optimizer = tf.train.sgd(0);
+          const before = tf.memory().numTensors;
+          const result = await runTraining({
+            ...spec(m, ib, optimizer, { epochs, batchSize, numSamples, initialEpoch, initialStep }),
+            ibt,
+            runner,
+            loader: { load: (indices) => (loaded.get(epochNow)!.push(...indices), inner.load(indices)) },
+            hooks: {
+              onEpochBegin: (epoch, plan) => {
+                epochNow = epoch;
+                loaded.set(epoch, []);
+                plans.set(epoch, plan.indices.slice());
+              },
+            },
+          });
+          expect(tf.memory().numTensors).toBe(before);
+          expect([...plans.keys()]).toEqual(Array.from({ length: epochs - initialEpoch }, (_, i) => initialEpoch + i));
+          for (const [epoch, indices] of plans) {
+            const skip = epoch === initialEpoch ? Math.min(initialStep * batchSize, indices.length) : 0;
+            expect(loaded.get(epoch)).toEqual(Array.from(indices.subarray(skip)));
+          }
+          expect(result.position).toEqual({ epoch: epochs, step: 0 });
+          xs.dispose();
+          optimizer.dispose();
+          m.dispose();
+        },
+      ),
+      { numRuns: 25 },
+    );
   });
 });
