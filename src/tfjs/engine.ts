@@ -141,7 +141,8 @@ export interface StepInput {
  * it returns. A data-parallel runner implements the same contract over shards.
  */
 export interface StepRunner {
-  runStep(input: StepInput): StepOutput;
+  /** May be asynchronous (e.g. waiting for other workers' gradients); the loop awaits it. */
+  runStep(input: StepInput): StepOutput | Promise<StepOutput>;
 }
 
 /** Options of {@link LocalStepRunner}. */
@@ -419,7 +420,7 @@ export async function runTraining(spec: EngineSpec): Promise<EngineResult> {
           lastLr = lr;
         }
         await hooks.onBatchBegin?.(position, batch);
-        const output = runner.runStep({ batch, tensors: current, position, wantCost });
+        const output = await runner.runStep({ batch, tensors: current, position, wantCost });
         disposeBatch(current);
         current = undefined;
         try {
