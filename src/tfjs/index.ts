@@ -1,6 +1,7 @@
 /**
  * `infobatch/tfjs`: the TensorFlow.js adapter. Browser-safe (no static `node:*` imports);
- * `@tensorflow/tfjs-core` is a peer dependency.
+ * `@tensorflow/tfjs-core` and `@tensorflow/tfjs-layers` (both part of `@tensorflow/tfjs`) are peer
+ * dependencies.
  */
 export { isNode, selectBackend, type BackendName, type SelectBackendOptions } from './backend.js';
 export { InfoBatchTfjs } from './info-batch-tfjs.js';
@@ -27,3 +28,5 @@ export {
   type TrainResult,
 } from './trainer.js';
 export { registerWasmGradientKernels } from './wasm-kernels.js';
+export { fitWithInfoBatch, INFOBATCH_HISTORY_KEYS, type FitWithInfoBatchArgs } from './fit.js';
+export type { SampleSource } from './sample-source.js';
