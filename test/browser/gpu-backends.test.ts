@@ -48,6 +48,8 @@ const LOSS_REL_TOLERANCE = 1e-6;
 const GPU_BACKENDS = ['webgpu', 'webgl'] as const;
 type Backend = 'wasm' | (typeof GPU_BACKENDS)[number];
 const RUN_TIMEOUT_MS = 360_000;
+const WEBGPU_ARGS = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'] as const;
+const WEBGL_ARGS = ['--use-angle=swiftshader', '--enable-unsafe-swiftshader'] as const;
 
 if (!HAS_CHROMIUM) console.warn(`test/browser/gpu-backends.test.ts skipped: no Chromium at ${CHROMIUM} (Debian: apt-get install -y chromium, or set CHROMIUM_PATH)`);
 
@@ -102,7 +104,7 @@ describe.skipIf(!HAS_CHROMIUM)('GPU backends in headless Chromium (webgpu on Swi
     url = started.url;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: [...CHROMIUM_BASE_ARGS, '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'],
+      args: [...CHROMIUM_BASE_ARGS, ...WEBGPU_ARGS, ...WEBGL_ARGS],
     });
   });
 
@@ -171,6 +173,31 @@ describe.skipIf(!HAS_CHROMIUM)('GPU backends in headless Chromium (webgpu on Swi
     await page.close();
     console.log(`WebGPU adapter: ${adapter}`);
     expect(adapter).toMatch(/swiftshader/);
+  });
+
+  /** What `selectBackend()` picks by default in a page of `target` (with any console errors). */
+  async function defaultBackend(target: Browser): Promise<{ picked: { selected: string; active: string } | undefined; error: string | undefined; consoleErrors: string[] }> {
+    const page = await target.newPage();
+    const consoleErrors = watchErrors(page);
+    await page.goto(`${url}gpu-checks.html?backend=default`);
+    await page.waitForFunction(() => document.body.dataset['state'] !== 'running', null, { timeout: 60_000 });
+    const found = await page.evaluate(() => {
+      const scope = globalThis as { defaultBackend?: { selected: string; active: string }; gpuCheckError?: string };
+      return { picked: scope.defaultBackend, error: scope.gpuCheckError };
+    });
+    await page.close();
+    return { ...found, consoleErrors };
+  }
+
+  it('selectBackend() prefers webgpu in a browser with an adapter, else webgl (navigator.gpu without an adapter)', async () => {
+    expect(await defaultBackend(browser!)).toEqual({ picked: { selected: 'webgpu', active: 'webgpu' }, error: undefined, consoleErrors: [] });
+    // Without the WebGPU flags Chromium still has navigator.gpu, but requestAdapter() gives null.
+    const noWebgpu = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_BASE_ARGS, ...WEBGL_ARGS] });
+    try {
+      expect(await defaultBackend(noWebgpu)).toEqual({ picked: { selected: 'webgl', active: 'webgl' }, error: undefined, consoleErrors: [] });
+    } finally {
+      await noWebgpu.close();
+    }
   });
 
   it.each(GPU_BACKENDS)(
