@@ -28,7 +28,7 @@ import type { GpuCheckResults } from './fixtures/gpu-checks.js';
 import { CHROMIUM, CHROMIUM_BASE_ARGS, HAS_CHROMIUM, ROOT, runNode, startServer } from './helpers.js';
 
 const EPOCHS = 3; // InfoBatch prunes from epoch 1 and anneals (full data) in the last epoch
-const SAMPLES = 2000;
+const SAMPLES = 2000; // asked for; the page may have fewer (then it uses all it has)
 const TEST_SAMPLES = 1000;
 const SEED = 3;
 /**
@@ -209,11 +209,12 @@ describe.skipIf(!HAS_CHROMIUM)('GPU backends in headless Chromium (webgpu on Swi
       for (const r of [reference, run]) {
         for (const name of ['full', 'infobatch'] as const) {
           const epochs = epochsOf(r, name);
-          const wall = epochs.map((e, i) => (i === 0 ? Number.NaN : e.seenAt - epochs[i - 1]!.seenAt));
+          // Seconds between epoch messages: training plus evaluation (the first epoch has no predecessor).
+          const wall = epochs.slice(1).map((e, i) => e.seenAt - epochs[i]!.seenAt);
           lines.push(
             `  ${r.backend} ${name}: accuracy ${r.messages.length > 0 ? resultOf(r, name).final.testAccuracy.toFixed(4) : '?'}, ` +
               `train s/epoch ${epochs.map((e) => e.record.trainSeconds.toFixed(2)).join(' ')}, ` +
-              `wall s/epoch (with evaluation) ${wall.map((s) => s.toFixed(1)).join(' ')}, numTensors ${epochs.map((e) => e.numTensors).join(' ')}`,
+              `wall s/epoch 2..${EPOCHS} (with evaluation) ${wall.map((s) => s.toFixed(1)).join(' ')}, numTensors ${epochs.map((e) => e.numTensors).join(' ')}`,
           );
         }
         lines.push(`  ${r.backend} page done after ${r.seenAt.at(-1)?.toFixed(1)} s; screenshot ${r.screenshot}`);
@@ -239,12 +240,16 @@ describe.skipIf(!HAS_CHROMIUM)('GPU backends in headless Chromium (webgpu on Swi
         const result = resultOf(run, name);
         const wasmResult = resultOf(reference, name);
         expect(Math.abs(result.final.testAccuracy - wasmResult.final.testAccuracy), `${name} accuracy ${result.final.testAccuracy} vs wasm ${wasmResult.final.testAccuracy}`).toBeLessThanOrEqual(ACCURACY_TOLERANCE);
-        expect(result.final.testAccuracy).toBeGreaterThan(0.5); // far above chance
+        expect(result.final.testAccuracy).toBeGreaterThan(0.4); // far above chance (4 or 10 classes)
         epochs.forEach((e, i) => expect(Math.abs(e.record.keptFraction - wasmEpochs[i]!.record.keptFraction)).toBeLessThanOrEqual(KEPT_TOLERANCE));
       }
+      const dataset = run.messages.find((m) => m.type === 'dataset');
+      expect(dataset?.type === 'dataset' && dataset.model).toBe('mlp');
+      const numSamples = dataset?.type === 'dataset' ? dataset.numSamples : Number.NaN;
+      expect(numSamples).toBeGreaterThan(0);
       const full = epochsOf(run, 'full').map((e) => e.record);
       const infobatch = epochsOf(run, 'infobatch').map((e) => e.record);
-      expect(forwarded(full)).toBe(EPOCHS * SAMPLES);
+      expect(forwarded(full)).toBe(EPOCHS * numSamples);
       expect(forwarded(infobatch)).toBeLessThan(forwarded(full));
       expect(infobatch[1]!.keptFraction).toBeLessThan(1); // the pruned epoch
     },
