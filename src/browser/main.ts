@@ -3,8 +3,9 @@
  * redraws the charts after every epoch and fills the comparison table from the finished runs.
  *
  * URL parameters (all optional): epochs, samples, test, seed, model (mlp|cnn), backend
- * (auto|wasm|webgl|cpu), autostart=1 (start at once on the synthetic data). When training ends,
- * `document.body.dataset.state` becomes 'done' (or 'error').
+ * (auto|wasm|webgpu|webgl|cpu), autostart=1 (start at once on the synthetic data). When training
+ * ends, `document.body.dataset.state` becomes 'done' (or 'error'). For the end-to-end tests, every
+ * message of the current demo's worker is kept, in order, in `globalThis.infobatchDemo.messages`.
  */
 import { demoTableRow } from '../experiments/demo-table.js';
 import type { EpochRecord, RunResult } from '../experiments/results.js';
@@ -14,7 +15,7 @@ import type { DemoConfig, FromWorker, RunName, ToWorker } from './protocol.js';
 
 const DEFAULTS = { epochs: 12, samples: 12000, test: 3000, seed: 0 };
 /** Backends the page tries by default: wasm first, see README ("Demo in the browser"). */
-const AUTO_BACKENDS: readonly BackendName[] = ['wasm', 'webgl', 'cpu'];
+const AUTO_BACKENDS: readonly BackendName[] = ['wasm', 'webgpu', 'webgl', 'cpu'];
 const RUN_TITLES: Record<RunName, string> = { full: 'full data', infobatch: 'InfoBatch' };
 
 function element<T extends HTMLElement>(id: string): T {
@@ -108,6 +109,9 @@ function addTableRow(result: RunResult, full: RunResult | undefined): void {
 }
 
 let worker: Worker | undefined;
+/** The current demo's worker messages, in order (a test hook, see the module comment). */
+const messages: FromWorker[] = [];
+(globalThis as { infobatchDemo?: { readonly messages: readonly FromWorker[] } }).infobatchDemo = { messages };
 
 function start(): void {
   let config: DemoConfig;
@@ -118,6 +122,7 @@ function start(): void {
     return;
   }
   worker?.terminate();
+  messages.length = 0;
   ui.error.hidden = true;
   ui.tbody.replaceChildren();
   const records: Record<RunName, EpochRecord[]> = { full: [], infobatch: [] };
@@ -133,6 +138,7 @@ function start(): void {
   worker = current;
   current.onmessage = (event: MessageEvent<FromWorker>) => {
     const message = event.data;
+    messages.push(message);
     switch (message.type) {
       case 'backend':
         document.body.dataset['backend'] = message.name;

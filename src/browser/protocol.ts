@@ -31,7 +31,8 @@ export type ToWorker = { readonly type: 'start'; readonly config: DemoConfig };
 export type FromWorker =
   | { readonly type: 'backend'; readonly name: BackendName }
   | { readonly type: 'dataset'; readonly description: string; readonly numSamples: number; readonly numTest: number; readonly model: ModelKind }
-  | { readonly type: 'epoch'; readonly run: RunName; readonly record: EpochRecord }
+  /** `numTensors`: `tf.memory().numTensors` in the worker after the epoch (the end-to-end tests check it stays flat). */
+  | { readonly type: 'epoch'; readonly run: RunName; readonly record: EpochRecord; readonly numTensors: number }
   | { readonly type: 'run'; readonly run: RunName; readonly result: RunResult }
   | { readonly type: 'done' }
   | { readonly type: 'error'; readonly message: string };

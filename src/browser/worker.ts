@@ -4,6 +4,7 @@
  * to the page. Training off the main thread keeps the page responsive and lets it redraw the
  * charts after each epoch.
  */
+import { memory } from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { makeSyntheticDataset } from '../data/synthetic.js';
 import { takeFirst, type DatasetSplit } from '../data/dataset.js';
@@ -69,7 +70,7 @@ async function runDemo(config: DemoConfig): Promise<void> {
         model,
         epochs: config.epochs,
         ...DEMO_RECIPE,
-        onEpoch: (record) => post({ type: 'epoch', run, record }),
+        onEpoch: (record) => post({ type: 'epoch', run, record, numTensors: memory().numTensors }),
       });
       post({ type: 'run', run, result });
     }

@@ -69,10 +69,36 @@ async function loadWasm(): Promise<boolean> {
   return true;
 }
 
+/** The part of `navigator.gpu` used here (the project's DOM types predate WebGPU). */
+interface WebGpuNavigator {
+  readonly gpu?: { requestAdapter(): Promise<unknown> };
+}
+
+/**
+ * In a browser that has a WebGPU adapter, loads `@tensorflow/tfjs-backend-webgpu` (an optional
+ * peer dependency), which registers the 'webgpu' backend. Never in Node, and never without an
+ * adapter: many browsers expose `navigator.gpu` but have no adapter to give (headless Chromium
+ * without --enable-unsafe-webgpu), and the package's backend would then fail to initialise.
+ */
+async function loadWebgpu(): Promise<boolean> {
+  if (isNode()) return false;
+  if (findBackendFactory('webgpu') !== null) return true;
+  const gpu = (globalThis.navigator as WebGpuNavigator | undefined)?.gpu;
+  if (gpu === undefined) return false;
+  try {
+    if ((await gpu.requestAdapter()) === null) return false;
+    await import('@tensorflow/tfjs-backend-webgpu');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Loads what `name` needs, then initialises and activates it; false when it is unavailable. */
 async function tryBackend(name: BackendName): Promise<boolean> {
   if (name === 'tensorflow' && !(await loadTfjsNode())) return false;
   if (name === 'wasm' && !(await loadWasm())) return false;
+  if (name === 'webgpu' && !(await loadWebgpu())) return false;
   if (findBackendFactory(name) === null) return false;
   if (!(await setBackend(name))) return false;
   if (name === 'wasm') registerWasmGradientKernels();
@@ -95,9 +121,10 @@ function validatePrefer(prefer: unknown): readonly BackendName[] {
 /**
  * Activates the fastest available backend and returns its name: in Node 'tensorflow' (when
  * `@tensorflow/tfjs-node` is installed), else 'wasm', else 'cpu'; in a browser 'webgpu', 'webgl',
- * 'wasm', then 'cpu'. 'cpu', 'webgl' and 'webgpu' count as available once their package is
- * imported (`@tensorflow/tfjs` brings cpu and webgl). Choosing wasm registers its missing gradient
- * kernels ({@link registerWasmGradientKernels}).
+ * 'wasm', then 'cpu'. 'cpu' and 'webgl' count as available once their package is imported
+ * (`@tensorflow/tfjs` brings both); 'webgpu' in a browser whose `navigator.gpu` gives an adapter,
+ * loading `@tensorflow/tfjs-backend-webgpu` (an optional peer dependency) itself; 'webgpu' is never
+ * tried in Node. Choosing wasm registers its missing gradient kernels ({@link registerWasmGradientKernels}).
  *
  * @param options `prefer`: the backends to try instead, in order.
  * @throws InfoBatchError 'INVALID_OPTION' for an unknown option or `prefer` entry; 'UNSUPPORTED' when none initialises.

@@ -5,56 +5,18 @@
  * $SCREENSHOT_DIR (or a temporary folder) and prints its path.
  * Skipped, with the reason printed, when Chromium is absent ($CHROMIUM_PATH or /usr/bin/chromium).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, CHROMIUM_BASE_ARGS, HAS_CHROMIUM, runNode, startServer } from './helpers.js';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const HAS_CHROMIUM = existsSync(CHROMIUM);
-const ROOT = resolve(import.meta.dirname, '..', '..');
 const EPOCHS = 4;
 const SAMPLES = 3000;
 
 if (!HAS_CHROMIUM) console.warn(`test/browser/page.test.ts skipped: no Chromium at ${CHROMIUM} (Debian: apt-get install -y chromium, or set CHROMIUM_PATH)`);
-
-/** Runs `node args…` to completion; rejects with its output when it fails. */
-function runNode(args: string[]): Promise<void> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('error', fail);
-    child.on('exit', (code) => (code === 0 ? done() : fail(new Error(`node ${args.join(' ')} exited with ${code}:\n${output}`))));
-  });
-}
-
-/** Starts scripts/serve-browser.mjs on a free port; resolves with the process and the URL it prints. */
-function startServer(folder: string): Promise<{ child: ChildProcess; url: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['scripts/serve-browser.mjs', folder], { cwd: ROOT, env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const timer = setTimeout(() => fail(new Error(`the server printed no URL within 10 s:\n${output}`)), 10_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const url = /at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(output)?.[1];
-      if (url !== undefined) {
-        clearTimeout(timer);
-        done({ child, url });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('error', fail);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      fail(new Error(`the server exited with ${code}:\n${output}`));
-    });
-  });
-}
 
 describe.skipIf(!HAS_CHROMIUM)('browser demo page (headless Chromium)', () => {
   let buildDir: string | undefined;
@@ -70,7 +32,7 @@ describe.skipIf(!HAS_CHROMIUM)('browser demo page (headless Chromium)', () => {
     url = started.url;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [...CHROMIUM_BASE_ARGS, '--disable-gpu'],
     });
   });
 

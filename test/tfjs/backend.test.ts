@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { InfoBatchError } from '../../src/core/errors.js';
 import { isNode, selectBackend } from '../../src/tfjs/backend.js';
 
@@ -24,6 +24,19 @@ describe('selectBackend', () => {
 
   it('skips unavailable backends in prefer order', async () => {
     expect(await selectBackend({ prefer: ['webgpu', 'webgl', 'cpu'] })).toBe('cpu');
+  });
+
+  it('never tries webgpu in Node, even where a navigator.gpu is present (the package is browser-only)', async () => {
+    const requestAdapter = vi.fn(async () => ({}));
+    vi.stubGlobal('navigator', { gpu: { requestAdapter } });
+    try {
+      expect(await selectBackend({ prefer: ['webgpu', 'cpu'] })).toBe('cpu');
+      await expect(selectBackend({ prefer: ['webgpu'] })).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    } finally {
+      vi.unstubAllGlobals();
+    }
+    expect(requestAdapter).not.toHaveBeenCalled();
+    expect(tf.findBackendFactory('webgpu')).toBeNull();
   });
 
   it("throws UNSUPPORTED when no preferred backend is available", async () => {
