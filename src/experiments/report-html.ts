@@ -17,7 +17,8 @@ import {
   formatPercent,
   isFiniteNumber,
   metricFormat,
-  metricNote,
+  SUMMARY_KEYS,
+  summaryNotes,
   readingLine,
   summarizeResults,
   summaryColumns,
@@ -28,7 +29,6 @@ import {
   type MetricFormat,
   type PolicySummary,
   type ResultsSummary,
-  type SummaryRowText,
 } from './results.js';
 
 export interface HtmlReportOptions {
@@ -481,7 +481,7 @@ function headerHtml(text: string): string {
 }
 
 function summaryTableHtml(summary: ResultsSummary, format: MetricFormat): string {
-  const keys: (keyof SummaryRowText)[] = ['policy', 'seeds', 'accuracy', 'delta', 'savedSamplePasses', 'savedWallClock', 'trainSeconds', 'pruneSeconds'];
+  const keys = SUMMARY_KEYS;
   const head = `<tr>${summaryColumns(format).map((c) => `<th scope="col">${headerHtml(c)}</th>`).join('')}</tr>`;
   const rows = summary.policies.map((p, index) => {
     const row = summaryRowText(p, format);
@@ -558,13 +558,7 @@ export function renderHtmlReport(results: BenchResults, options: HtmlReportOptio
     .join('')}</ul>`;
 
   const env = results.environment;
-  const notes = [
-    metricNote(format),
-    summary.baselineLabel === null
-      ? 'No run is labelled full, so differences and saved wall-clock are n/a.'
-      : `Δ and saved wall-clock are relative to “${summary.baselineLabel}”; the ± after Δ is the std of per-seed differences (shown only when the seeds pair up).`,
-    'Saved wall-clock = (full train+prune s − this train+prune s) / full train+prune s.',
-  ].join(' ');
+  const notes = summaryNotes(summary, format).join(' ');
 
   const body = [
     '<div id="error-banner" hidden></div>',

@@ -3,15 +3,17 @@
  * factual reading line per policy. Pure module (no node:*).
  */
 import {
+  formatInterval,
+  formatSigned,
   metricFormat,
-  metricNote,
   readingLine,
+  SUMMARY_KEYS,
+  summaryNotes,
   summarizeResults,
   summaryColumns,
   summaryRowText,
   type BenchResults,
   type ResultsSummary,
-  type SummaryRowText,
 } from './results.js';
 
 /** Backslash-escapes CommonMark punctuation that could start markup, and flattens newlines. */
@@ -46,13 +48,33 @@ function configValue(value: unknown): string {
  * are named after `summary.metric` when the results have one.
  */
 export function markdownSummaryTable(summary: ResultsSummary): string[] {
-  const keys: (keyof SummaryRowText)[] = ['policy', 'seeds', 'accuracy', 'delta', 'savedSamplePasses', 'savedWallClock', 'trainSeconds', 'pruneSeconds'];
+  const keys = SUMMARY_KEYS;
   const format = metricFormat(summary);
   const columns = summaryColumns(format).map(escapeMarkdown);
   const lines = [`| ${columns.join(' | ')} |`, `|${columns.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`];
   for (const policy of summary.policies) {
     const row = summaryRowText(policy, format);
     lines.push(`| ${keys.map((k) => escapeMarkdown(row[k])).join(' | ')} |`);
+  }
+  return lines;
+}
+
+/**
+ * The per-seed paired differences to the baseline as Markdown lines (a heading, a table with one
+ * column per seed, or nothing without a baseline).
+ */
+export function markdownPerSeedTable(summary: ResultsSummary): string[] {
+  if (summary.baselineLabel === null) return [];
+  const rows = summary.policies.filter((p) => p.pairedDelta !== null);
+  if (rows.length === 0) return [];
+  const format = metricFormat(summary);
+  const seeds = [...new Set(rows.flatMap((p) => p.pairedDelta!.perSeed.map((d) => d.seed)))].sort((a, b) => a - b);
+  const lines = [`### Paired differences to ${escapeMarkdown(summary.baselineLabel)}, per seed`, ''];
+  lines.push(`| policy | ${seeds.map((s) => `seed ${s}`).join(' | ')} | mean | 95% CI |`, `| --- |${seeds.map(() => ' ---: |').join('')} ---: | ---: |`);
+  for (const p of rows) {
+    const bySeed = new Map(p.pairedDelta!.perSeed.map((d) => [d.seed, d.difference]));
+    const cells = seeds.map((s) => (bySeed.has(s) ? formatSigned(bySeed.get(s)!, format.digits) : '—'));
+    lines.push(`| ${escapeMarkdown(p.label)} | ${cells.join(' | ')} | ${formatSigned(p.pairedDelta!.mean, format.digits)} | ${formatInterval(p.pairedDelta, format.digits)} |`);
   }
   return lines;
 }
@@ -78,14 +100,9 @@ export function renderMarkdownReport(results: BenchResults, summary: ResultsSumm
   out.push('## Results', '');
   out.push(...markdownSummaryTable(summary), '');
   const format = metricFormat(summary);
-  const notes = [
-    metricNote(format),
-    summary.baselineLabel === null
-      ? 'No run is labelled full, so differences and saved wall-clock are n/a.'
-      : `Δ and saved wall-clock are relative to ${markdownCodeSpan(summary.baselineLabel)}; the ± after Δ is the std of per-seed differences (shown only when the seeds pair up).`,
-    'Saved wall-clock = (full train+prune s − this train+prune s) / full train+prune s.',
-  ];
-  out.push(notes.join(' '), '');
+  const notes = summaryNotes(summary, format);
+  out.push(escapeMarkdown(notes.join(' ')), '');
+  out.push(...markdownPerSeedTable(summary), '');
 
   out.push('## Reading', '');
   for (const policy of summary.policies) out.push(`- ${escapeMarkdown(readingLine(policy, summary.baselineLabel, format))}`);

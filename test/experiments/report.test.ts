@@ -174,22 +174,27 @@ describe('renderMarkdownReport', () => {
   });
 
   it('has the table header and one row per policy', () => {
-    expect(md).toContain('| policy | seeds | final test acc (mean ± std) | Δ acc vs full (points) | saved sample passes | saved wall-clock | train s | prune overhead s |');
-    expect(md).toContain('| full | 3 | 91.00 ± 1.00 | baseline | 0.0% | 0.0% | 10.00 | 0.000 |');
-    expect(md).toContain('| infobatch | 3 | 90.83 ± 1.53 | \u22120.17 ± 0.58 | 36.7% | 35.0% | 6.00 | 0.500 |');
-    expect(md).toContain('| random | 2 | 89.00 ± 1.41 | \u22122.00 | 50.0% | 44.0% | 5.50 | 0.100 |');
-    expect(md).toContain('| single | 1 | 85.00 ± n/a | \u22126.00 | 20.0% | \u221220.0% | 12.00 | 0.000 |');
-    expect(md).toContain('| nan | 3 | 91.00 ± 1.41 (1 non-finite excluded) | 0.00 | 10.0% | 10.0% | 9.00 | 0.000 |');
+    expect(md).toContain('| policy | seeds | final test acc (mean ± std) | Δ acc vs full (points) | 95% CI of Δ | verdict | saved sample passes | saved wall-clock | saved CPU | train s | prune overhead s |');
+    expect(md).toContain('| full | 3 | 91.00 ± 1.00 | baseline |  |  | 0.0% | 0.0% | n/a | 10.00 | 0.000 |');
+    // Paired differences −0.5, −0.5, +0.5: mean −1/6, std √(1/3), half-width t(0.975, 2)·std/√3 = 1.434.
+    expect(md).toContain('| infobatch | 3 | 90.83 ± 1.53 | \u22120.17 ± 0.58 | \\[\u22121.60, +1.27\\] | lossless | 36.7% | 35.0% | n/a | 6.00 | 0.500 |');
+    // Seeds 1 and 2 pair: −2 and −1, mean −1.5, std 0.707, half-width 12.706·0.707/√2 = 6.353.
+    expect(md).toContain('| random | 2 | 89.00 ± 1.41 | \u22121.50 ± 0.71 | \\[\u22127.85, +4.85\\] | inconclusive | 50.0% | 44.0% | n/a | 5.50 | 0.100 |');
+    expect(md).toContain('| single | 1 | 85.00 ± n/a | \u22125.00 | n/a | n/a | 20.0% | \u221220.0% | n/a | 12.00 | 0.000 |');
+    expect(md).toContain('| nan | 3 | 91.00 ± 1.41 (1 non-finite excluded) | 0.00 ± 0.00 (2 paired) | \\[0.00, 0.00\\] | lossless | 10.0% | 10.0% | n/a | 9.00 | 0.000 |');
+    expect(md).toContain('| infobatch | \u22120.50 | \u22120.50 | +0.50 | \u22120.17 | [\u22121.60, +1.27] |');
+    expect(md).toContain('"lossless" only where \\|mean Δ\\| ≤ 0.2 points AND the 95% CI covers 0');
+    expect(md).toContain('The headline saving is sample passes');
   });
 
   it('has a factual reading line per policy', () => {
-    expect(md).toContain('- infobatch: \u22120.17 points (paired std 0.58) at 35.0% saved wall-clock, 36.7% saved sample passes (3 seeds).');
+    expect(md).toContain('- infobatch: \u22120.17 points (paired std 0.58, 95% CI \\[\u22121.60, +1.27\\] over 3 paired seeds: lossless) at 36.7% saved sample passes, 35.0% saved wall-clock (3 seeds).');
     expect(md).toContain('- full: baseline, 91.00% final test accuracy');
   });
 
   it('shows n/a without a full label', () => {
     const noFull = renderMarkdownReport(results(HAND_MADE.runs.filter((r) => r.label !== 'full')));
-    expect(noFull).toContain('| infobatch | 3 | 90.83 ± 1.53 | n/a | 36.7% | n/a | 6.00 | 0.500 |');
+    expect(noFull).toContain('| infobatch | 3 | 90.83 ± 1.53 | n/a | n/a | n/a | 36.7% | n/a | n/a | 6.00 | 0.500 |');
     expect(noFull).toContain('No run is labelled full');
   });
 
