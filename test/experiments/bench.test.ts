@@ -81,6 +81,23 @@ describe('runBench', () => {
   it('refuses to resume into a folder holding another recipe', async () => {
     await expect(runBench({ ...options(out), epochs: 5 })).rejects.toThrow(/another configuration/);
   });
+  it('sizes random@saving and full@saving runs to a fixed saving without an infobatch run', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'infobatch-bench-saving-'));
+    try {
+      const results = await runBench({ ...options(dir), seeds: [0], policies: parsePolicySpecs('full,random@saving=0.25,full@saving=0.25') });
+      const random = results.runs.find((r) => r.label === 'random@saving=0.25')!;
+      const fewer = results.runs.find((r) => r.label === 'full@saving=0.25')!;
+      // 4 epochs: dynamic random prunes r = 0.25 · 4 / floor(0.875 · 4) = 1/3 in epochs 0..2; full data trains round(4 · 0.75) = 3 epochs.
+      expect(random.policy).toMatchObject({ name: 'dynamic-random', delta: 0.875 });
+      expect(random.policy['pruneRatio']).toBeCloseTo(1 / 3, 12);
+      expect(random.final.savedFraction).toBeCloseTo(0.25, 2);
+      expect(fewer.epochs).toHaveLength(3);
+      expect(fewer.final.savedFraction).toBeCloseTo(0.25, 12);
+      await expect(runBench({ ...options(dir), out: join(dir, 'x'), policies: parsePolicySpecs('random@saving=0.9') })).rejects.toThrow(/saving of 0.9 cannot be reached by dynamic random pruning in 4 epochs/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('mergeResults', () => {
