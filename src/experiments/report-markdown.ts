@@ -2,8 +2,11 @@
  * report.md: title, the exact command, environment and config, the per-policy table and one
  * factual reading line per policy. Pure module (no node:*).
  */
+import { FRONTIER_METHOD_NAMES, frontierOf } from './frontier.js';
 import {
   formatInterval,
+  formatNumber,
+  formatPercent,
   formatSigned,
   metricFormat,
   readingLine,
@@ -79,6 +82,26 @@ export function markdownPerSeedTable(summary: ResultsSummary): string[] {
   return lines;
 }
 
+/**
+ * The frontier section (table and sentences) as Markdown lines, or nothing when the results have
+ * no frontier (see {@link frontierOf}).
+ */
+export function markdownFrontier(results: BenchResults, summary: ResultsSummary): string[] {
+  const format = metricFormat(summary);
+  const frontier = frontierOf(results, summary, format);
+  if (frontier === null) return [];
+  const unit = format.percent ? ' (points)' : '';
+  const lines = ['## Frontier', '', `Final ${escapeMarkdown(format.name)} against saved fraction, as paired differences to ${escapeMarkdown(summary.baselineLabel ?? '')}${unit}, for InfoBatch, random pruning and fewer epochs.`, ''];
+  lines.push(`| method | policy | paired seeds | saved sample passes | saved wall-clock | saved CPU | Δ vs full${unit} | 95% CI | verdict |`, '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const p of frontier.points) {
+    const d = p.delta;
+    const delta = d === null ? 'n/a' : `${formatSigned(d.mean, format.digits)}${d.std === null ? '' : ` ± ${formatNumber(d.std, format.digits)}`}`;
+    lines.push(`| ${FRONTIER_METHOD_NAMES[p.method]} | ${escapeMarkdown(p.label)} | ${d?.n ?? 0} | ${formatPercent(p.savedPasses)} | ${formatPercent(p.savedWallClock)} | ${formatPercent(p.savedCpu)} | ${delta} | ${escapeMarkdown(formatInterval(d, format.digits))} | ${p.verdict ?? 'n/a'} |`);
+  }
+  lines.push('', ...frontier.sentences.map((s) => `- ${escapeMarkdown(s)}`));
+  return lines;
+}
+
 /** Renders report.md for a results object. `summary` defaults to `summarizeResults(results)`. */
 export function renderMarkdownReport(results: BenchResults, summary: ResultsSummary = summarizeResults(results)): string {
   const out: string[] = [];
@@ -104,6 +127,7 @@ export function renderMarkdownReport(results: BenchResults, summary: ResultsSumm
   out.push(escapeMarkdown(notes.join(' ')), '');
   out.push(...markdownPerSeedTable(summary), '');
 
+  out.push(...markdownFrontier(results, summary), '');
   out.push('## Reading', '');
   for (const policy of summary.policies) out.push(`- ${escapeMarkdown(readingLine(policy, summary.baselineLabel, format))}`);
   out.push('');
