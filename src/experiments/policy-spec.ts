@@ -63,6 +63,9 @@ const PRESETS: Record<string, PolicyConfig> = {
   ucb: { name: 'ucb' },
   'epsilon-greedy': { name: 'epsilon-greedy' },
   seta: { name: 'seta' },
+  'el2n-loss': { name: 'el2n-loss' },
+  'el2n-loss+infobatch': { name: 'coreset-infobatch', coreset: { name: 'el2n-loss', pruneRatio: 0.3 } },
+  'static-random+infobatch': { name: 'coreset-infobatch', coreset: { name: 'static-random', pruneRatio: 0.3 } },
 };
 
 const SHORT_OPTIONS: Record<string, string> = { r: 'pruneRatio', target: 'targetSaving', eps: 'epsilon' };
