@@ -601,7 +601,7 @@ export function summaryNotes(summary: ResultsSummary, format: MetricFormat): str
   } else {
     notes.push(
       `Δ is paired: for each seed that both ran, this policy's final value minus ${baseline}'s, in${unit === '' ? ' the metric\'s unit' : unit}; the table shows the mean ± sample std of those per-seed differences (with "(k paired)" when only k seeds pair), and the 95% CI is mean ± t(0.975, n − 1) · std / √n (Student t, n paired seeds).`,
-      `Verdict: "lossless" only where |mean Δ| ≤ ${tolerance} AND the 95% CI covers 0; "better"/"worse" where the CI excludes 0 (${directionText(format)}); "inconclusive" where the CI covers 0 but |mean Δ| exceeds the tolerance; n/a with fewer than 2 paired seeds.`,
+      `Verdict: "lossless" only where |mean Δ| ≤ ${tolerance} AND the 95% CI covers 0; "better"/"worse" where the CI excludes 0 (${directionText(format)}); "inconclusive" where the CI covers 0 but |mean Δ| exceeds the tolerance; n/a with fewer than 2 paired seeds. With few seeds the interval is wide and covers 0 easily, so read its width beside the verdict: a wide "lossless" interval is weak evidence.`,
       `Savings are relative to ${baseline}. The headline saving is sample passes (forward passes skipped, exact and machine-independent); wall-clock = (full train+prune s − this train+prune s) / full's, CPU = the same with process CPU seconds of the training loops (final.trainCpuSeconds; n/a for runs recorded before it was measured). On a shared machine wall-clock moves with the load; CPU time less so.`,
     );
   }
