@@ -410,7 +410,11 @@ function frontierChart(frontier: Frontier, summary: ResultsSummary, axis: 'passe
   }
   parts.push(`<circle cx="${num(ax.x(0))}" cy="${num(ax.y(0))}" r="3.5" fill="#333"><title>${escapeHtml(`${summary.baselineLabel}: the baseline`)}</title></circle>`);
   const layout = columnLayout(ends.map((e) => e.y), frame.top + 6, frame.height - frame.bottom - 2);
-  ends.forEach((e, k) => parts.push(`<text class="point-label" x="${frame.width - frame.right + 7}" y="${num(layout[k]!)}" dominant-baseline="middle" fill="${METHOD_COLORS[e.method]}">${escapeHtml(FRONTIER_METHOD_NAMES[e.method])}</text>`));
+  ends.forEach((e, k) => {
+    const x = frame.width - frame.right;
+    const y = layout[k]!;
+    parts.push(`<line stroke="${METHOD_COLORS[e.method]}" stroke-width="2.5" x1="${x + 5}" x2="${x + 17}" y1="${num(y)}" y2="${num(y)}"/><text class="point-label" x="${x + 21}" y="${num(y)}" dominant-baseline="middle">${escapeHtml(FRONTIER_METHOD_NAMES[e.method])}</text>`);
+  });
   return { svg: `${svgOpen(frame, `frontier against ${axis === 'passes' ? 'saved sample passes' : 'saved wall-clock'}`)}${ax.svg}<g>${parts.join('')}</g></svg>`, marks: points.length };
 }
 
