@@ -147,9 +147,12 @@ export function frontierSentences(points: FrontierPoint[], comparisons: Frontier
   if (lossless.length > 0) {
     const best = lossless[lossless.length - 1]!;
     const beyond = infobatch.filter((p) => p.savedPasses > best.savedPasses);
+    const gaps = infobatch.filter((p) => p.savedPasses < best.savedPasses && p.verdict !== 'lossless');
+    const list = (points: FrontierPoint[]) => points.map((p) => `${p.verdict ?? 'n/a'} at ${formatPercent(p.savedPasses)} (${deltaText(p.delta, format)})`).join('; ');
     out.push(
-      `InfoBatch is lossless (${rule}) up to ${at(best)}: ${deltaText(best.delta, format)}.` +
-        (beyond.length > 0 ? ` Beyond it: ${beyond.map((p) => `${p.verdict ?? 'n/a'} at ${formatPercent(p.savedPasses)} (${deltaText(p.delta, format)})`).join('; ')}.` : ' No larger saving was run.'),
+      `InfoBatch is lossless (${rule}) at savings up to ${at(best)}: ${deltaText(best.delta, format)}.` +
+        (gaps.length > 0 ? ` Not at every smaller saving, though: ${list(gaps)}.` : '') +
+        (beyond.length > 0 ? ` Beyond it: ${list(beyond)}.` : ' No larger saving was run.'),
     );
   } else {
     out.push(`InfoBatch is lossless (${rule}) at none of the savings run: ${infobatch.map((p) => `${p.verdict ?? 'n/a'} at ${formatPercent(p.savedPasses)} (${deltaText(p.delta, format)})`).join('; ')}.`);

@@ -47,7 +47,7 @@ describe('frontierOf (synthetic fixture results)', () => {
 
   it('states the largest lossless saving and each comparison from the intervals', () => {
     expect(f.sentences[0]).toBe(
-      'InfoBatch is lossless (|mean Δ| ≤ 0.2 points and the 95% CI covering 0) up to 40.0% saved sample passes (infobatch:target=0.4, 39.3% saved wall-clock): \u22120.10 points, 95% CI [\u22120.30, +0.10], 5 seeds. Beyond it: worse at 50.0% (\u22120.35 points, 95% CI [\u22120.49, \u22120.21], 5 seeds); worse at 60.0% (\u22120.80 points, 95% CI [\u22121.00, \u22120.60], 5 seeds).',
+      'InfoBatch is lossless (|mean Δ| ≤ 0.2 points and the 95% CI covering 0) at savings up to 40.0% saved sample passes (infobatch:target=0.4, 39.3% saved wall-clock): \u22120.10 points, 95% CI [\u22120.30, +0.10], 5 seeds. Beyond it: worse at 50.0% (\u22120.35 points, 95% CI [\u22120.49, \u22120.21], 5 seeds); worse at 60.0% (\u22120.80 points, 95% CI [\u22121.00, \u22120.60], 5 seeds).',
     );
     expect(f.sentences).toContain(
       'At 20.0% saved (infobatch:target=0.2), InfoBatch beats fewer epochs (full@saving=0.2 at 20.0%: InfoBatch \u2212 fewer epochs = +0.35 points, 95% CI [+0.31, +0.39], 5 seeds), and is not distinguishable from random pruning (random@saving=0.2 at 20.0%: InfoBatch \u2212 random pruning = +0.17 points, 95% CI [\u22120.07, +0.41], 5 seeds).',
@@ -62,6 +62,13 @@ describe('frontierOf (synthetic fixture results)', () => {
     const g = frontier(worse)!;
     expect(g.sentences[0]).toMatch(/^InfoBatch is lossless \(.*\) at none of the savings run: worse at 20.0% \(\u22121.00 points/);
     expect(g.comparisons.find((x) => x.infobatch === 'infobatch:target=0.2' && x.rivalMethod === 'random')!.outcome).toBe('loses to');
+  });
+
+  it('says when a smaller saving is not lossless although a larger one is', () => {
+    const gap = frontierResults();
+    for (const run of gap.runs) if (run.label === 'infobatch:target=0.3') run.final.testAccuracy -= 0.005;
+    const g = frontier(gap)!;
+    expect(g.sentences[0]).toMatch(/at savings up to 40\.0% saved sample passes .* Not at every smaller saving, though: worse at 30\.0% \(\u22120\.53 points/);
   });
 
   it('is null without a full run or without InfoBatch points', () => {
