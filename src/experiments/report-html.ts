@@ -533,6 +533,10 @@ svg .axis-title { font-size: 12px; fill: #444; }
 svg .empty { font-size: 13px; fill: #777; }
 svg .leader { stroke: #bbb; stroke-width: 0.75; }
 svg .band { fill: #e8f3e8; stroke: none; }
+td.verdict-lossless { color: #1a7f37; font-weight: 600; }
+td.verdict-worse { color: #b00020; }
+td.verdict-better { color: #1a5fb4; font-weight: 600; }
+td.verdict-inconclusive { color: #8a6d00; }
 svg .row-label { font-size: 11.5px; fill: #222; }
 svg .threshold { stroke: #c00; stroke-width: 1.5; stroke-dasharray: 5 3; }
 svg .threshold-label { fill: #c00; font-weight: 600; }
@@ -604,9 +608,11 @@ function summaryTableHtml(summary: ResultsSummary, format: MetricFormat): string
   const head = `<tr>${summaryColumns(format).map((c) => `<th scope="col">${headerHtml(c)}</th>`).join('')}</tr>`;
   const rows = summary.policies.map((p, index) => {
     const row = summaryRowText(p, format);
-    const cells = keys.map((k, i) =>
-      i === 0 ? `<td><span class="swatch" style="background:${colorOf(index)}"></span>${escapeHtml(row[k])}</td>` : `<td>${escapeHtml(row[k])}</td>`,
-    );
+    const cells = keys.map((k, i) => {
+      if (i === 0) return `<td><span class="swatch" style="background:${colorOf(index)}"></span>${escapeHtml(row[k])}</td>`;
+      if (k === 'verdict' && p.verdict !== null) return `<td class="verdict-${p.verdict}">${escapeHtml(row[k])}</td>`;
+      return `<td>${escapeHtml(row[k])}</td>`;
+    });
     return `<tr data-label="${escapeHtml(p.label)}">${cells.join('')}</tr>`;
   });
   return `<div class="table-wrap"><table class="summary"><thead>${head}</thead><tbody>${rows.join('')}</tbody></table></div>`;
@@ -643,7 +649,12 @@ function frontierSection(frontier: Frontier, summary: ResultsSummary, format: Me
   const rows = frontier.points.map((p) => {
     const delta = p.delta === null ? 'n/a' : `${formatSigned(p.delta.mean, d)}${p.delta.std === null ? '' : ` ± ${formatNumber(p.delta.std, d)}`}`;
     const cells = [FRONTIER_METHOD_NAMES[p.method], p.label, String(p.delta?.n ?? 0), formatPercent(p.savedPasses), formatPercent(p.savedWallClock), formatPercent(p.savedCpu), delta, formatInterval(p.delta, d), p.verdict ?? 'n/a'];
-    return `<tr>${cells.map((c, i) => (i === 0 ? `<td><span class="swatch" style="background:${METHOD_COLORS[p.method]}"></span>${escapeHtml(c)}</td>` : `<td>${escapeHtml(c)}</td>`)).join('')}</tr>`;
+    const cell = (c: string, i: number): string => {
+      if (i === 0) return `<td><span class="swatch" style="background:${METHOD_COLORS[p.method]}"></span>${escapeHtml(c)}</td>`;
+      if (i === cells.length - 1 && p.verdict !== null) return `<td class="verdict-${p.verdict}">${escapeHtml(c)}</td>`;
+      return `<td>${escapeHtml(c)}</td>`;
+    };
+    return `<tr>${cells.map(cell).join('')}</tr>`;
   });
   const unit = format.percent ? ' (points)' : '';
   const head = ['method', 'policy', 'paired seeds', 'saved sample passes', 'saved wall-clock', 'saved CPU', `Δ vs full${unit}`, '95% CI', 'verdict'];

@@ -250,6 +250,7 @@ describe('renderHtmlReport', () => {
     expect(html).toContain('class="threshold"');
     expect(html).not.toMatch(/data-marks="0"/);
     expect(html).toContain('<th scope="col">policy</th>');
+    expect(html).toMatch(/<td class="verdict-(lossless|worse|inconclusive|better)">(lossless|worse|inconclusive|better)<\/td>/);
     expect(html).toContain('−'); // real minus signs in the table
   });
 
