@@ -15,3 +15,5 @@ export { DynamicRandomPolicy, type DynamicRandomPolicyOptions } from './policies
 export { EpsilonGreedyPolicy, type EpsilonGreedyPolicyOptions } from './policies/epsilon-greedy.js';
 export { UcbPolicy, type UcbPolicyOptions } from './policies/ucb.js';
 export { SetaPolicy, type SetaAnnealing, type SetaPolicyOptions } from './policies/seta.js';
+export { El2nLossPolicy, type El2nLossPolicyOptions } from './policies/el2n-loss.js';
+export { CoresetInfoBatchPolicy, type CoresetInfoBatchPolicyOptions } from './policies/coreset-info-batch.js';

@@ -7,7 +7,7 @@ import { InfoBatchError } from '../core/errors.js';
 import type { PolicyConfig } from '../core/policy.js';
 import { ensureDirectory, writeAtomically } from '../data/node/atomic-write.js';
 import type { ModelKind } from './models.js';
-import type { PolicySpec } from './policy-spec.js';
+import { sizeForSaving, type PolicySpec } from './policy-spec.js';
 import type { BenchResults, EpochRecord, RunImage, RunResult } from './results.js';
 import { renderHtmlReport } from './report-html.js';
 import { renderMarkdownReport } from './report-markdown.js';
@@ -227,13 +227,16 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     runs: [...runs].sort((a, b) => specRank(a.label) - specRank(b.label) || a.seed - b.seed),
   });
 
+  // A fixed saving that cannot be reached fails here, before any training.
+  for (const spec of options.policies) if (spec.matched !== undefined && spec.saving !== undefined) sizeForSaving(spec.matched, options.epochs, spec.saving);
   const task = taskOf(options);
   const trainer = task === undefined ? await classificationTrainer(options) : await taskTrainer(task, options);
   const { epochs } = options;
   const histogramEpochs = [1, Math.floor(epochs / 2), Math.max(1, annealingStartEpoch(epochs, 0.875) - 1)];
   // Seed by seed, every policy of a seed in turn, so that drift in the machine's speed hits all
   // policies alike; within a seed, matched runs come after the runs they are matched to.
-  const ordered = [...options.policies.filter((p) => !p.matched), ...options.policies.filter((p) => p.matched)];
+  const afterInfoBatch = (p: PolicySpec): boolean => p.matched !== undefined && p.saving === undefined;
+  const ordered = [...options.policies.filter((p) => !afterInfoBatch(p)), ...options.policies.filter(afterInfoBatch)];
   try {
     await trainer.warmUp();
     for (const seed of options.seeds) {
@@ -241,7 +244,10 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
         if (runs.some((r) => r.label === spec.label && r.seed === seed)) continue;
         let policy = spec.config;
         let runEpochs = epochs;
-        if (spec.matched !== undefined) {
+        if (spec.matched !== undefined && spec.saving !== undefined) {
+          ({ policy, epochs: runEpochs } = sizeForSaving(spec.matched, epochs, spec.saving));
+          log(`${spec.label} seed ${seed}: sized to save ${(spec.saving * 100).toFixed(1)}% -> ${spec.matched === 'saving' ? `pruneRatio ${(policy['pruneRatio'] as number).toFixed(3)}` : `${runEpochs} epochs`}`);
+        } else if (spec.matched !== undefined) {
           // Matched to the InfoBatch run of the same seed: a paired budget, whatever order runs finish in.
           const reference = runs.find((r) => r.label === 'infobatch' && r.seed === seed);
           if (reference === undefined) throw new InfoBatchError('INVALID_STATE', `${spec.label} seed ${seed} needs the infobatch run of seed ${seed}, which is missing; add infobatch to --policies.`);

@@ -1,18 +1,56 @@
 import { InfoBatchError } from '../core/errors.js';
+import { annealingStartEpoch } from '../core/annealing.js';
 import type { PolicyConfig } from '../core/policy.js';
 import { createPolicy } from '../policies/registry.js';
 
 /**
- * One entry of `--policies`: `name[:option=value]...`, a preset name, or a run matched to the
- * InfoBatch runs' measured saving (`random@matched`, `full@matched`).
+ * One entry of `--policies`: `name[:option=value]...`, a preset name, a run matched to the
+ * InfoBatch runs' measured saving (`random@matched`, `full@matched`), or a run sized to a fixed
+ * saving of sample passes (`random@saving=0.3`, `full@saving=0.3`: the frontier's rivals).
  */
 export interface PolicySpec {
   /** Label shown in reports (the spec as written). */
   readonly label: string;
   /** Policy config for `createPolicy`, or a matched run resolved after the InfoBatch runs. */
   readonly config: PolicyConfig;
-  /** `'saving'`: dynamic random at InfoBatch's saving; `'epochs'`: full data at matched budget. */
+  /**
+   * How the run is sized to a saving: `'saving'`, dynamic random pruning; `'epochs'`, full data for
+   * fewer epochs. Without `saving`, the saving is the measured one of the same seed's InfoBatch run.
+   */
   readonly matched?: 'saving' | 'epochs';
+  /** A fixed saving of sample passes in (0, 1) (`random@saving=0.3`), instead of InfoBatch's measured one. */
+  readonly saving?: number;
+}
+
+/** A policy and a number of epochs that save a given fraction of a recipe's sample passes. */
+export interface SizedRun {
+  readonly policy: PolicyConfig;
+  readonly epochs: number;
+}
+
+/**
+ * Sizes a run to save `saving` of the sample passes of an `epochs`-epoch recipe, as the bench
+ * recipe asks: `'epochs'` trains the full data for `max(1, round(epochs · (1 − saving)))` epochs
+ * (the caller runs its cosine schedule over the shorter run); `'saving'` prunes a uniform random
+ * `r = saving · epochs / floor(0.875 · epochs)` of the samples in each pruning epoch (dynamic random
+ * with InfoBatch's annealing, so the epochs before floor(0.875·E) carry the whole saving).
+ *
+ * @throws InfoBatchError `OUT_OF_RANGE` when the saving is not in (0, 1) or needs a prune ratio of 1 or more.
+ */
+export function sizeForSaving(kind: 'saving' | 'epochs', epochs: number, saving: number): SizedRun {
+  if (typeof saving !== 'number' || !(saving > 0 && saving < 1)) {
+    throw new InfoBatchError('OUT_OF_RANGE', `'saving' passed to sizeForSaving() must be in (0, 1) but got ${String(saving)}.`);
+  }
+  if (kind === 'epochs') return { policy: { name: 'full' }, epochs: Math.max(1, Math.round(epochs * (1 - saving))) };
+  const start = annealingStartEpoch(epochs, 0.875);
+  const pruneRatio = start === 0 ? Number.POSITIVE_INFINITY : (saving * epochs) / start;
+  if (!(pruneRatio < 1)) {
+    throw new InfoBatchError(
+      'OUT_OF_RANGE',
+      `A saving of ${saving} cannot be reached by dynamic random pruning in ${epochs} epochs: it prunes only in the first floor(0.875 · ${epochs}) = ${start} epochs, so the prune ratio would be ${pruneRatio}; use a saving below ${start / epochs}.`,
+    );
+  }
+  return { policy: { name: 'dynamic-random', pruneRatio, delta: 0.875 }, epochs };
 }
 
 const PRESETS: Record<string, PolicyConfig> = {
@@ -26,6 +64,9 @@ const PRESETS: Record<string, PolicyConfig> = {
   ucb: { name: 'ucb' },
   'epsilon-greedy': { name: 'epsilon-greedy' },
   seta: { name: 'seta' },
+  'el2n-loss': { name: 'el2n-loss' },
+  'el2n-loss+infobatch': { name: 'coreset-infobatch', coreset: { name: 'el2n-loss', pruneRatio: 0.3 } },
+  'static-random+infobatch': { name: 'coreset-infobatch', coreset: { name: 'static-random', pruneRatio: 0.3 } },
 };
 
 const SHORT_OPTIONS: Record<string, string> = { r: 'pruneRatio', target: 'targetSaving', eps: 'epsilon' };
@@ -49,19 +90,30 @@ export function parsePolicySpecs(text: string): PolicySpec[] {
     if (seen.has(spec.label)) throw new InfoBatchError('INVALID_OPTION', `'--policies' names ${spec.label} twice.`);
     seen.add(spec.label);
   }
-  if (specs.some((s) => s.matched) && !specs.some((s) => s.config.name === 'infobatch' && !s.matched && s.label === 'infobatch')) {
+  if (specs.some((s) => s.matched !== undefined && s.saving === undefined) && !specs.some((s) => s.config.name === 'infobatch' && !s.matched && s.label === 'infobatch')) {
     throw new InfoBatchError('INVALID_OPTION', `'--policies' has a @matched run but no plain 'infobatch' run to match: add infobatch.`);
   }
   return specs;
 }
 
+const SIZED = /^(random|full)@(?:matched|saving=(.*))$/;
+
 function parseOne(label: string): PolicySpec {
-  if (label === 'random@matched') return { label, config: { name: 'dynamic-random' }, matched: 'saving' };
-  if (label === 'full@matched') return { label, config: { name: 'full' }, matched: 'epochs' };
+  const sized = SIZED.exec(label);
+  if (sized !== null) {
+    const matched = sized[1] === 'random' ? 'saving' : 'epochs';
+    const config = { name: matched === 'saving' ? 'dynamic-random' : 'full' };
+    if (sized[2] === undefined) return { label, config, matched };
+    const saving = Number(sized[2]);
+    if (sized[2].trim() === '' || !(saving > 0 && saving < 1)) {
+      throw new InfoBatchError('INVALID_OPTION', `${label} in '--policies' needs a saving in (0, 1), e.g. ${sized[1]}@saving=0.3; got ${JSON.stringify(sized[2])}.`);
+    }
+    return { label, config, matched, saving };
+  }
   const [base = '', ...pairs] = label.split(':');
   const preset = Object.hasOwn(PRESETS, base) ? PRESETS[base] : undefined;
   if (preset === undefined) {
-    throw new InfoBatchError('INVALID_OPTION', `Unknown policy ${JSON.stringify(base)} in '--policies'; expected one of: ${[...Object.keys(PRESETS), 'random@matched', 'full@matched'].join(', ')}.`);
+    throw new InfoBatchError('INVALID_OPTION', `Unknown policy ${JSON.stringify(base)} in '--policies'; expected one of: ${[...Object.keys(PRESETS), 'random@matched', 'full@matched', 'random@saving=S', 'full@saving=S'].join(', ')}.`);
   }
   const config: Record<string, unknown> = { ...preset };
   for (const pair of pairs) {

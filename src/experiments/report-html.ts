@@ -11,13 +11,18 @@
  * and then sets `document.body.dataset.rendered = "ok"` (or shows an error banner and sets "error").
  * Pure module (no node:*).
  */
+import { FRONTIER_METHOD_NAMES, frontierOf, type Frontier, type FrontierMethod, type FrontierPoint } from './frontier.js';
+import type { PairedDelta } from './paired-stats.js';
 import {
+  formatInterval,
   formatMetric,
   formatNumber,
   formatPercent,
+  formatSigned,
   isFiniteNumber,
   metricFormat,
-  metricNote,
+  SUMMARY_KEYS,
+  summaryNotes,
   readingLine,
   summarizeResults,
   summaryColumns,
@@ -28,7 +33,6 @@ import {
   type MetricFormat,
   type PolicySummary,
   type ResultsSummary,
-  type SummaryRowText,
 } from './results.js';
 
 export interface HtmlReportOptions {
@@ -56,8 +60,14 @@ export function jsonForScript(value: unknown): string {
     .replace(/\u2029/g, '\\u2029');
 }
 
-/** Colour-blind-friendly palette (Tableau 10), cycled by policy index. */
-export const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#5f5f5f'];
+/**
+ * 20 distinct colours, one per policy: Tableau 10, then 10 darker or more saturated hues chosen so
+ * that every pair differs by at least 25 in CIELAB ΔE (checked by a test); cycled beyond 20.
+ */
+export const PALETTE = [
+  '#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#5f5f5f',
+  '#0000cd', '#8b008b', '#7b68ee', '#808000', '#1f2f6b', '#7a1f2b', '#004d00', '#a05000', '#c71585', '#9400d3',
+];
 const colorOf = (index: number): string => PALETTE[index % PALETTE.length]!;
 
 // ---------------------------------------------------------------------------------------------
@@ -116,14 +126,14 @@ interface Axes {
 }
 
 /** Grid, ticks, tick labels and axis titles. Ticks are clipped to the domain. */
-function axes(frame: Frame, xDomain: [number, number], yDomain: [number, number], xTitle: string, yTitle: string, opts: { xFormat?: (v: number) => string; yFormat?: (v: number) => string; xInteger?: boolean } = {}): Axes {
+function axes(frame: Frame, xDomain: [number, number], yDomain: [number, number], xTitle: string, yTitle: string, opts: { xFormat?: (v: number) => string; yFormat?: (v: number) => string; xInteger?: boolean; yTicks?: number[] } = {}): Axes {
   const { width, height, left, right, top, bottom } = frame;
   const x = linear(xDomain[0], xDomain[1], left, width - right);
   const y = linear(yDomain[0], yDomain[1], height - bottom, top);
   const plotWidth = width - left - right;
   let xTicks = niceTicks(xDomain[0], xDomain[1], Math.max(2, Math.floor(plotWidth / 70)));
   if (opts.xInteger) xTicks = [...new Set(xTicks.filter((t) => Number.isInteger(t)))];
-  const yTicks = niceTicks(yDomain[0], yDomain[1], Math.max(2, Math.floor((height - top - bottom) / 40)));
+  const yTicks = opts.yTicks ?? niceTicks(yDomain[0], yDomain[1], Math.max(2, Math.floor((height - top - bottom) / 40)));
   const xd = tickDigits(xTicks);
   const yd = tickDigits(yTicks);
   const xFormat = opts.xFormat ?? ((v: number) => formatNumber(v, xd));
@@ -228,82 +238,184 @@ function curveChart(curves: Curve[], frame: Frame, xTitle: string, yTitle: strin
   return { svg: `${svgOpen(frame, `${yTitle} by ${xTitle}`)}${ax.svg}<g>${bands.join('')}${lines.join('')}${dots.join('')}</g></svg>`, marks };
 }
 
-interface ScatterPoint {
-  index: number;
-  label: string;
-  x: number;
-  y: number;
-  yStd: number | null;
-}
-
-interface Box {
-  x0: number;
-  y0: number;
-  x1: number;
-  y1: number;
-}
-
-const overlaps = (a: Box, b: Box): boolean => a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
-
 /** Approximate width of `text` at 11px sans-serif (no DOM to measure with). */
 const textWidth = (text: string): number => text.length * 6.6 + 2;
 
-/** Points with ± std error bars and labels placed greedily to avoid overlaps. */
-function scatterChart(points: ScatterPoint[], frame: Frame, xTitle: string, yTitle: string, xName: string, emptyMessage: string, format: MetricFormat): { svg: string; marks: number } {
+/**
+ * Label positions in a column: each label as near its wanted y as possible, at least `gap` apart,
+ * within [top, bottom] (labels pushed down, then back up from the bottom). Never overlapping.
+ */
+export function columnLayout(wanted: readonly number[], top: number, bottom: number, gap = 13): number[] {
+  const order = wanted.map((y, i) => ({ y, i })).sort((a, b) => a.y - b.y || a.i - b.i);
+  const placed = new Array<number>(wanted.length);
+  let previous = Number.NEGATIVE_INFINITY;
+  for (const { y, i } of order) {
+    const at = Math.max(y, previous + gap, top);
+    placed[i] = at;
+    previous = at;
+  }
+  let next = Number.POSITIVE_INFINITY;
+  for (let k = order.length - 1; k >= 0; k--) {
+    const i = order[k]!.i;
+    const at = Math.min(placed[i]!, next - gap, bottom);
+    placed[i] = at;
+    next = at;
+  }
+  return placed;
+}
+
+/** Truncates a label to about `width` px at 11px, with an ellipsis. */
+function fitLabel(text: string, width: number): string {
+  const chars = Math.max(4, Math.floor((width - 2) / 6.6));
+  return text.length <= chars ? text : `${text.slice(0, chars - 1)}…`;
+}
+
+interface DeltaPoint {
+  index: number;
+  label: string;
+  x: number;
+  delta: PairedDelta;
+}
+
+/**
+ * Paired difference to the baseline (mean, 95% interval as error bar) against a saving, one point
+ * per policy, labels in a column right of the plot with leader lines (so they never overlap).
+ */
+function deltaScatterChart(points: DeltaPoint[], frame: Frame, xTitle: string, yTitle: string, xName: string, emptyMessage: string, format: MetricFormat, tolerance: number | null): { svg: string; marks: number } {
   if (points.length === 0) return { svg: emptySvg(frame, emptyMessage), marks: 0 };
   const xs = points.map((p) => p.x);
-  const ys = points.flatMap((p) => [p.y - (p.yStd ?? 0), p.y + (p.yStd ?? 0)]);
+  const ys = points.flatMap((p) => [p.delta.mean, p.delta.ciLow ?? p.delta.mean, p.delta.ciHigh ?? p.delta.mean]);
   const xDomain = padDomain(Math.min(0, ...xs), Math.max(...xs), 0.08);
-  const yDomain = padDomain(Math.min(...ys), Math.max(...ys), 0.12);
+  const yDomain = padDomain(Math.min(0, ...ys), Math.max(0, ...ys), 0.1);
   const ax = axes(frame, xDomain, yDomain, xTitle, yTitle, { xFormat: (v) => `${formatNumber(v, Math.abs(v) < 10 && v % 1 !== 0 ? 1 : 0)}%` });
-  const parts: string[] = [];
-  // Zero line: "no saving".
-  if (xDomain[0] < 0 && xDomain[1] > 0) parts.push(`<line class="zero" x1="${num(ax.x(0))}" x2="${num(ax.x(0))}" y1="${frame.top}" y2="${frame.height - frame.bottom}"/>`);
-  const placed: Box[] = [];
-  const bounds: Box = { x0: frame.left + 2, y0: frame.top + 2, x1: frame.width - frame.right - 2, y1: frame.height - frame.bottom - 2 };
-  const inside = (b: Box): boolean => b.x0 >= bounds.x0 && b.x1 <= bounds.x1 && b.y0 >= bounds.y0 && b.y1 <= bounds.y1;
-  // Obstacles: every marker and error bar.
-  const dotBoxes = points.map((p) => {
-    const spread = p.yStd ?? 0;
-    return { x0: ax.x(p.x) - 5, y0: Math.min(ax.y(p.y) - 5, ax.y(p.y + spread)), x1: ax.x(p.x) + 5, y1: Math.max(ax.y(p.y) + 5, ax.y(p.y - spread)) };
-  });
+  const plotRight = frame.width - frame.right;
+  const parts: string[] = [toleranceBand(ax, frame, tolerance, yDomain, true)];
   const labels: string[] = [];
-  for (const p of points) {
+  const ys0 = points.map((p) => ax.y(p.delta.mean));
+  const layout = columnLayout(ys0, frame.top + 6, frame.height - frame.bottom - 2);
+  points.forEach((p, k) => {
     const color = colorOf(p.index);
     const cx = ax.x(p.x);
-    const cy = ax.y(p.y);
-    const tip = `${p.label}: ${formatMetric(p.y, format)}${p.yStd === null ? '' : ` ± ${formatNumber(p.yStd, format.digits)}`} at ${formatNumber(p.x, 1)}% ${xName}`;
-    if (p.yStd !== null && p.yStd > 0) {
-      const y0 = num(ax.y(p.y - p.yStd));
-      const y1 = num(ax.y(p.y + p.yStd));
-      parts.push(
-        `<g data-series="${p.index}" stroke="${color}" stroke-width="1.5"><line x1="${num(cx)}" x2="${num(cx)}" y1="${y0}" y2="${y1}"/><line x1="${num(cx - 4)}" x2="${num(cx + 4)}" y1="${y0}" y2="${y0}"/><line x1="${num(cx - 4)}" x2="${num(cx + 4)}" y1="${y1}" y2="${y1}"/></g>`,
-      );
+    const cy = ax.y(p.delta.mean);
+    const d = p.delta;
+    const tip = `${p.label}: Δ ${formatSigned(d.mean, format.digits)}${d.ciLow === null ? '' : `, 95% CI ${formatInterval(d, format.digits)}`} (${d.n} paired seeds) at ${formatNumber(p.x, 1)}% ${xName}`;
+    if (d.ciLow !== null && d.ciHigh !== null) {
+      const y0 = num(ax.y(d.ciLow));
+      const y1 = num(ax.y(d.ciHigh));
+      parts.push(`<g data-series="${p.index}" stroke="${color}" stroke-width="1.5"><line x1="${num(cx)}" x2="${num(cx)}" y1="${y0}" y2="${y1}"/><line x1="${num(cx - 4)}" x2="${num(cx + 4)}" y1="${y0}" y2="${y0}"/><line x1="${num(cx - 4)}" x2="${num(cx + 4)}" y1="${y1}" y2="${y1}"/></g>`);
     }
     parts.push(`<circle data-series="${p.index}" data-mark="point" cx="${num(cx)}" cy="${num(cy)}" r="4.5" fill="${color}" stroke="#fff" stroke-width="1"><title>${escapeHtml(tip)}</title></circle>`);
-    // Label placement: right, left, above, below, then stepped further away.
-    const w = textWidth(p.label);
-    const h = 13;
-    const candidates: Box[] = [];
-    for (let step = 0; step < 6; step++) {
-      const dy = step * 12;
-      candidates.push({ x0: cx + 7, y0: cy - h / 2 - dy, x1: cx + 7 + w, y1: cy + h / 2 - dy });
-      candidates.push({ x0: cx - 7 - w, y0: cy - h / 2 - dy, x1: cx - 7, y1: cy + h / 2 - dy });
-      candidates.push({ x0: cx + 7, y0: cy - h / 2 + dy, x1: cx + 7 + w, y1: cy + h / 2 + dy });
-      candidates.push({ x0: cx - 7 - w, y0: cy - h / 2 + dy, x1: cx - 7, y1: cy + h / 2 + dy });
-      candidates.push({ x0: cx - w / 2, y0: cy - 8 - h - dy, x1: cx + w / 2, y1: cy - 8 - dy });
-      candidates.push({ x0: cx - w / 2, y0: cy + 8 + dy, x1: cx + w / 2, y1: cy + 8 + h + dy });
-    }
-    const free = candidates.find((b) => inside(b) && !placed.some((q) => overlaps(b, q)) && !dotBoxes.some((q) => overlaps(b, q)));
-    const box = free ?? candidates.find(inside) ?? candidates[0]!;
-    placed.push(box);
-    const leader = free === undefined || Math.abs((box.y0 + box.y1) / 2 - cy) > 14 ? `<line data-series="${p.index}" class="leader" x1="${num(cx)}" y1="${num(cy)}" x2="${num(box.x0 > cx ? box.x0 : box.x1 < cx ? box.x1 : (box.x0 + box.x1) / 2)}" y2="${num((box.y0 + box.y1) / 2)}"/>` : '';
-    // Anchor on the side facing the point, so a wrong width estimate never runs into it.
-    const anchor = box.x0 >= cx ? 'start' : box.x1 <= cx ? 'end' : 'middle';
-    const tx = anchor === 'start' ? box.x0 : anchor === 'end' ? box.x1 : (box.x0 + box.x1) / 2;
-    labels.push(`${leader}<text data-series="${p.index}" class="point-label" x="${num(tx)}" y="${num(box.y1 - 3)}" text-anchor="${anchor}">${escapeHtml(p.label)}</text>`);
-  }
+    const ly = layout[k]!;
+    labels.push(
+      `<line data-series="${p.index}" class="leader" x1="${num(cx + 5)}" y1="${num(cy)}" x2="${num(plotRight + 4)}" y2="${num(ly)}"/><rect data-series="${p.index}" x="${num(plotRight + 6)}" y="${num(ly - 4)}" width="8" height="8" rx="1.5" fill="${color}"/><text data-series="${p.index}" class="point-label" x="${num(plotRight + 17)}" y="${num(ly)}" dominant-baseline="middle">${escapeHtml(fitLabel(p.label, frame.right - 20))}<title>${escapeHtml(p.label)}</title></text>`,
+    );
+  });
   return { svg: `${svgOpen(frame, `${yTitle} against ${xTitle}`)}${ax.svg}<g>${parts.join('')}${labels.join('')}</g></svg>`, marks: points.length };
+}
+
+/** The "lossless" band |Δ| ≤ tolerance and the zero line, horizontal (`horizontal`) or vertical. */
+function toleranceBand(ax: Axes, frame: Frame, tolerance: number | null, domain: [number, number], horizontal: boolean): string {
+  const out: string[] = [];
+  const [lo, hi] = domain;
+  if (tolerance !== null && tolerance > 0) {
+    const a = Math.max(lo, -tolerance);
+    const b = Math.min(hi, tolerance);
+    if (b > a) {
+      out.push(
+        horizontal
+          ? `<rect class="band" x="${frame.left}" width="${frame.width - frame.left - frame.right}" y="${num(ax.y(b))}" height="${num(ax.y(a) - ax.y(b))}"/>`
+          : `<rect class="band" y="${frame.top}" height="${frame.height - frame.top - frame.bottom}" x="${num(ax.x(a))}" width="${num(ax.x(b) - ax.x(a))}"/>`,
+      );
+    }
+  }
+  if (lo < 0 && hi > 0) {
+    out.push(
+      horizontal
+        ? `<line class="zero" x1="${frame.left}" x2="${frame.width - frame.right}" y1="${num(ax.y(0))}" y2="${num(ax.y(0))}"/>`
+        : `<line class="zero" y1="${frame.top}" y2="${frame.height - frame.bottom}" x1="${num(ax.x(0))}" x2="${num(ax.x(0))}"/>`,
+    );
+  }
+  return out.join('');
+}
+
+/**
+ * One row per policy: its per-seed paired differences to the baseline (hollow dots), their mean
+ * (filled dot) and 95% interval (bar), with the zero line and the lossless band.
+ */
+function pairedDeltaChart(summary: ResultsSummary, format: MetricFormat): { svg: string; marks: number; height: number } {
+  const rows = summary.policies.map((p, index) => ({ p, index })).filter(({ p }) => p.pairedDelta !== null);
+  const labelWidth = Math.min(220, Math.max(80, ...rows.map(({ p }) => textWidth(p.label) + 8)));
+  const rowHeight = 22;
+  const frame: Frame = { width: 1180, height: 60 + Math.max(1, rows.length) * rowHeight, left: labelWidth + 10, right: 20, top: 10, bottom: 44 };
+  if (rows.length === 0) return { svg: emptySvg(frame, summary.baselineLabel === null ? 'paired differences need a run labelled full' : 'no policy shares a seed with the baseline'), marks: 0, height: frame.height };
+  const values = rows.flatMap(({ p }) => [...p.pairedDelta!.perSeed.map((d) => d.difference), p.pairedDelta!.ciLow ?? 0, p.pairedDelta!.ciHigh ?? 0]);
+  const tol = summary.losslessTolerance ?? 0;
+  const xDomain = padDomain(Math.min(-tol, ...values), Math.max(tol, ...values), 0.05);
+  const unit = format.percent ? ' (points)' : '';
+  const yDomain: [number, number] = [rows.length - 0.5, -0.5];
+  const ax = axes(frame, xDomain, yDomain, `${format.name} − ${summary.baselineLabel}${unit}, per seed (hollow), mean (filled) and 95% CI (bar)`, '', { yTicks: [] });
+  const parts: string[] = [toleranceBand(ax, frame, summary.losslessTolerance, xDomain, false)];
+  rows.forEach(({ p, index }, row) => {
+    const d = p.pairedDelta!;
+    const color = colorOf(index);
+    const cy = ax.y(row);
+    parts.push(`<text class="row-label" x="${frame.left - 8}" y="${num(cy)}" text-anchor="end" dominant-baseline="middle">${escapeHtml(fitLabel(p.label, labelWidth))}<title>${escapeHtml(p.label)}</title></text>`);
+    if (d.ciLow !== null && d.ciHigh !== null) {
+      parts.push(`<line data-series="${index}" stroke="${color}" stroke-width="3" stroke-opacity="0.55" x1="${num(ax.x(d.ciLow))}" x2="${num(ax.x(d.ciHigh))}" y1="${num(cy)}" y2="${num(cy)}"/>`);
+    }
+    d.perSeed.forEach((s, k) => {
+      const jitter = ((k % 5) - 2) * 1.6;
+      parts.push(`<circle data-series="${index}" cx="${num(ax.x(s.difference))}" cy="${num(cy + jitter)}" r="3" fill="#fff" stroke="${color}" stroke-width="1.2"><title>${escapeHtml(`${p.label}, seed ${s.seed}: ${formatSigned(s.difference, format.digits)}`)}</title></circle>`);
+    });
+    const tip = `${p.label}: mean ${formatSigned(d.mean, format.digits)}${d.std === null ? '' : ` ± ${formatNumber(d.std, format.digits)} (paired std)`}, 95% CI ${formatInterval(d, format.digits)}, ${d.n} paired seeds: ${p.verdict ?? 'n/a'}`;
+    parts.push(`<circle data-series="${index}" data-mark="point" cx="${num(ax.x(d.mean))}" cy="${num(cy)}" r="4.5" fill="${color}" stroke="#fff" stroke-width="1"><title>${escapeHtml(tip)}</title></circle>`);
+  });
+  return { svg: `${svgOpen(frame, 'paired differences to the baseline per seed')}${ax.svg}<g>${parts.join('')}</g></svg>`, marks: rows.length, height: frame.height };
+}
+
+/** Colours of the frontier's lines. */
+const METHOD_COLORS: Record<FrontierMethod, string> = { infobatch: '#e15759', random: '#4e79a7', 'fewer-epochs': '#59a14f' };
+
+/**
+ * The frontier: paired difference to full (mean, 95% CI) against saved passes or saved
+ * wall-clock, one line per method through its points (and through full at 0), labelled at its end.
+ */
+function frontierChart(frontier: Frontier, summary: ResultsSummary, axis: 'passes' | 'wall', frame: Frame, format: MetricFormat): { svg: string; marks: number } {
+  const savedOf = (p: FrontierPoint): number | null => (axis === 'passes' ? p.savedPasses : p.savedWallClock);
+  const points = frontier.points.filter((p) => savedOf(p) !== null && p.delta !== null);
+  if (points.length === 0) return { svg: emptySvg(frame, axis === 'wall' ? 'no saved wall-clock to plot' : 'no frontier points'), marks: 0 };
+  const xs = points.map((p) => savedOf(p)! * 100);
+  const ys = points.flatMap((p) => [p.delta!.mean, p.delta!.ciLow ?? p.delta!.mean, p.delta!.ciHigh ?? p.delta!.mean]);
+  const xDomain = padDomain(Math.min(0, ...xs), Math.max(...xs), 0.06);
+  const yDomain = padDomain(Math.min(0, ...ys), Math.max(0, ...ys), 0.1);
+  const unit = format.percent ? ' (points)' : '';
+  const ax = axes(frame, xDomain, yDomain, axis === 'passes' ? 'saved sample passes (%)' : 'saved wall-clock (%)', `Δ ${format.name} vs full${unit}`, { xFormat: (v) => `${formatNumber(v, 0)}%` });
+  const parts: string[] = [toleranceBand(ax, frame, summary.losslessTolerance, yDomain, true)];
+  const ends: { method: FrontierMethod; y: number }[] = [];
+  const indexOf = (label: string) => summary.policies.findIndex((q) => q.label === label);
+  for (const method of ['fewer-epochs', 'random', 'infobatch'] as const) {
+    const line = points.filter((p) => p.method === method).sort((a, b) => savedOf(a)! - savedOf(b)!);
+    if (line.length === 0) continue;
+    const color = METHOD_COLORS[method];
+    const path = [`M${num(ax.x(0))},${num(ax.y(0))}`, ...line.map((p) => `L${num(ax.x(savedOf(p)! * 100))},${num(ax.y(p.delta!.mean))}`)].join('');
+    parts.push(`<path class="frontier-line" fill="none" stroke="${color}" stroke-width="2" d="${path}"/>`);
+    for (const p of line) {
+      const cx = ax.x(savedOf(p)! * 100);
+      const d = p.delta!;
+      if (d.ciLow !== null && d.ciHigh !== null) parts.push(`<line stroke="${color}" stroke-width="1.5" x1="${num(cx)}" x2="${num(cx)}" y1="${num(ax.y(d.ciLow))}" y2="${num(ax.y(d.ciHigh))}"/>`);
+      const tip = `${FRONTIER_METHOD_NAMES[method]}, ${p.label}: Δ ${formatSigned(d.mean, format.digits)}, 95% CI ${formatInterval(d, format.digits)} at ${formatPercent(savedOf(p))} ${axis === 'passes' ? 'saved sample passes' : 'saved wall-clock'}: ${p.verdict ?? 'n/a'}`;
+      parts.push(`<circle data-series="${indexOf(p.label)}" data-mark="point" cx="${num(cx)}" cy="${num(ax.y(d.mean))}" r="4" fill="${p.verdict === 'lossless' ? color : '#fff'}" stroke="${color}" stroke-width="1.8"><title>${escapeHtml(tip)}</title></circle>`);
+    }
+    ends.push({ method, y: ax.y(line[line.length - 1]!.delta!.mean) });
+  }
+  parts.push(`<circle cx="${num(ax.x(0))}" cy="${num(ax.y(0))}" r="3.5" fill="#333"><title>${escapeHtml(`${summary.baselineLabel}: the baseline`)}</title></circle>`);
+  const layout = columnLayout(ends.map((e) => e.y), frame.top + 6, frame.height - frame.bottom - 2);
+  ends.forEach((e, k) => {
+    const x = frame.width - frame.right;
+    const y = layout[k]!;
+    parts.push(`<line stroke="${METHOD_COLORS[e.method]}" stroke-width="2.5" x1="${x + 5}" x2="${x + 17}" y1="${num(y)}" y2="${num(y)}"/><text class="point-label" x="${x + 21}" y="${num(y)}" dominant-baseline="middle">${escapeHtml(FRONTIER_METHOD_NAMES[e.method])}</text>`);
+  });
+  return { svg: `${svgOpen(frame, `frontier against ${axis === 'passes' ? 'saved sample passes' : 'saved wall-clock'}`)}${ax.svg}<g>${parts.join('')}</g></svg>`, marks: points.length };
 }
 
 /** Bars of one score histogram with the threshold drawn as a dashed vertical line. */
@@ -313,8 +425,12 @@ function histogramChart(edges: number[], counts: number[], threshold: number | n
   const finiteCounts = counts.map((c) => (isFiniteNumber(c) ? c : 0));
   const lo = Math.min(...okEdges, ...(isFiniteNumber(threshold) ? [threshold] : []));
   const hi = Math.max(...okEdges, ...(isFiniteNumber(threshold) ? [threshold] : []));
+  // Counts on a log scale (log10(1 + count)), so a long tail of a few hard samples stays visible
+  // beside the spike of well-learned ones.
   const maxCount = Math.max(1, ...finiteCounts);
-  const ax = axes(frame, [lo, hi], [0, maxCount * 1.12], 'score', 'count', { yFormat: (v) => formatCount(v) });
+  const logTop = Math.log10(1 + maxCount) * 1.12;
+  const powers = Array.from({ length: Math.floor(Math.log10(maxCount)) + 1 }, (_, k) => 10 ** k);
+  const ax = axes(frame, [lo, hi], [0, logTop], 'score', 'count (log scale)', { yFormat: (v) => formatCount(Math.round(10 ** v - 1)), yTicks: powers.map((c) => Math.log10(1 + c)) });
   const color = colorOf(index);
   const bars: string[] = [];
   for (let i = 0; i < counts.length; i++) {
@@ -323,7 +439,7 @@ function histogramChart(edges: number[], counts: number[], threshold: number | n
     if (!isFiniteNumber(a) || !isFiniteNumber(b)) continue;
     const x0 = ax.x(Math.min(a, b));
     const x1 = ax.x(Math.max(a, b));
-    const y = ax.y(finiteCounts[i]!);
+    const y = ax.y(Math.log10(1 + finiteCounts[i]!));
     bars.push(`<rect data-series="${index}" data-mark="bar" x="${num(x0)}" y="${num(y)}" width="${num(Math.max(0.5, x1 - x0 - 0.5))}" height="${num(ax.y(0) - y)}" fill="${color}" fill-opacity="0.8"><title>${escapeHtml(`[${formatNumber(a, 4)}, ${formatNumber(b, 4)}): ${counts[i]}`)}</title></rect>`);
   }
   let marker = '';
@@ -351,7 +467,8 @@ function figure(id: string, title: string, svg: string, marks: number, note = ''
 }
 
 function curves(summary: ResultsSummary, pick: (e: PolicySummary['epochs'][number]) => Band): Curve[] {
-  return summary.policies.map((p, index) => ({ index, label: p.label, points: p.epochs.map((e) => ({ x: e.epoch, band: pick(e) })) }));
+  // Reports count epochs from 1 (results.json keeps the core's 0-based epoch).
+  return summary.policies.map((p, index) => ({ index, label: p.label, points: p.epochs.map((e) => ({ x: e.epoch + 1, band: pick(e) })) }));
 }
 
 function histogramFigures(results: BenchResults, summary: ResultsSummary): string[] {
@@ -363,7 +480,7 @@ function histogramFigures(results: BenchResults, summary: ResultsSummary): strin
     for (const record of run.epochs.filter((e): e is EpochRecord & Required<Pick<EpochRecord, 'scoreHistogram'>> => e.scoreHistogram !== undefined)) {
       const h = record.scoreHistogram;
       const threshold = h.threshold ?? record.threshold;
-      const title = `${policy.label} · seed ${run.seed} · epoch ${record.epoch}`;
+      const title = `${policy.label} · seed ${run.seed} · epoch ${record.epoch + 1}`;
       const chart = histogramChart(h.edges ?? [], h.counts ?? [], threshold, index, frame, `score histogram, ${title}`);
       const total = (h.counts ?? []).filter(isFiniteNumber).reduce((a, b) => a + b, 0);
       out.push(figure(`histogram-${index}-${record.epoch}`, title, chart.svg, chart.marks, `${total} scores; kept ${formatPercent(record.keptFraction)} this epoch${isFiniteNumber(threshold) ? '' : '; no threshold'}`));
@@ -414,7 +531,13 @@ svg .frame { fill: none; stroke: #bbb; stroke-width: 1; }
 svg .zero { stroke: #999; stroke-dasharray: 3 3; }
 svg .axis-title { font-size: 12px; fill: #444; }
 svg .empty { font-size: 13px; fill: #777; }
-svg .leader { stroke: #999; stroke-width: 0.75; }
+svg .leader { stroke: #bbb; stroke-width: 0.75; }
+svg .band { fill: #e8f3e8; stroke: none; }
+td.verdict-lossless { color: #1a7f37; font-weight: 600; }
+td.verdict-worse { color: #b00020; }
+td.verdict-better { color: #1a5fb4; font-weight: 600; }
+td.verdict-inconclusive { color: #8a6d00; }
+svg .row-label { font-size: 11.5px; fill: #222; }
 svg .threshold { stroke: #c00; stroke-width: 1.5; stroke-dasharray: 5 3; }
 svg .threshold-label { fill: #c00; font-weight: 600; }
 svg .hidden { display: none; }
@@ -481,13 +604,15 @@ function headerHtml(text: string): string {
 }
 
 function summaryTableHtml(summary: ResultsSummary, format: MetricFormat): string {
-  const keys: (keyof SummaryRowText)[] = ['policy', 'seeds', 'accuracy', 'delta', 'savedSamplePasses', 'savedWallClock', 'trainSeconds', 'pruneSeconds'];
+  const keys = SUMMARY_KEYS;
   const head = `<tr>${summaryColumns(format).map((c) => `<th scope="col">${headerHtml(c)}</th>`).join('')}</tr>`;
   const rows = summary.policies.map((p, index) => {
     const row = summaryRowText(p, format);
-    const cells = keys.map((k, i) =>
-      i === 0 ? `<td><span class="swatch" style="background:${colorOf(index)}"></span>${escapeHtml(row[k])}</td>` : `<td>${escapeHtml(row[k])}</td>`,
-    );
+    const cells = keys.map((k, i) => {
+      if (i === 0) return `<td><span class="swatch" style="background:${colorOf(index)}"></span>${escapeHtml(row[k])}</td>`;
+      if (k === 'verdict' && p.verdict !== null) return `<td class="verdict-${p.verdict}">${escapeHtml(row[k])}</td>`;
+      return `<td>${escapeHtml(row[k])}</td>`;
+    });
     return `<tr data-label="${escapeHtml(p.label)}">${cells.join('')}</tr>`;
   });
   return `<div class="table-wrap"><table class="summary"><thead>${head}</thead><tbody>${rows.join('')}</tbody></table></div>`;
@@ -516,6 +641,34 @@ function keyValues(entries: [string, unknown][]): string {
     .join('')}</dl>`;
 }
 
+/** The frontier's two plots, its table and its sentences. */
+function frontierSection(frontier: Frontier, summary: ResultsSummary, format: MetricFormat, frame: Frame): string {
+  const passes = frontierChart(frontier, summary, 'passes', frame, format);
+  const wall = frontierChart(frontier, summary, 'wall', frame, format);
+  const d = format.digits;
+  const rows = frontier.points.map((p) => {
+    const delta = p.delta === null ? 'n/a' : `${formatSigned(p.delta.mean, d)}${p.delta.std === null ? '' : ` ± ${formatNumber(p.delta.std, d)}`}`;
+    const cells = [FRONTIER_METHOD_NAMES[p.method], p.label, String(p.delta?.n ?? 0), formatPercent(p.savedPasses), formatPercent(p.savedWallClock), formatPercent(p.savedCpu), delta, formatInterval(p.delta, d), p.verdict ?? 'n/a'];
+    const cell = (c: string, i: number): string => {
+      if (i === 0) return `<td><span class="swatch" style="background:${METHOD_COLORS[p.method]}"></span>${escapeHtml(c)}</td>`;
+      if (i === cells.length - 1 && p.verdict !== null) return `<td class="verdict-${p.verdict}">${escapeHtml(c)}</td>`;
+      return `<td>${escapeHtml(c)}</td>`;
+    };
+    return `<tr>${cells.map(cell).join('')}</tr>`;
+  });
+  const unit = format.percent ? ' (points)' : '';
+  const head = ['method', 'policy', 'paired seeds', 'saved sample passes', 'saved wall-clock', 'saved CPU', `Δ vs full${unit}`, '95% CI', 'verdict'];
+  return [
+    '<h3>Frontier: InfoBatch against random pruning and fewer epochs at the same saving</h3>',
+    '<div class="grid2">',
+    figure('frontier-passes', 'Δ vs full against saved sample passes (filled: lossless; bars: paired 95% CI)', passes.svg, passes.marks),
+    figure('frontier-wall', 'Δ vs full against saved wall-clock (filled: lossless; bars: paired 95% CI)', wall.svg, wall.marks),
+    '</div>',
+    `<div class="table-wrap"><table class="summary frontier"><thead><tr>${head.map((h) => `<th scope="col">${headerHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table></div>`,
+    `<ul class="reading">${frontier.sentences.map((x) => `<li>${escapeHtml(x)}</li>`).join('')}</ul>`,
+  ].join('\n');
+}
+
 /** Renders the self-contained report.html for a results object. */
 export function renderHtmlReport(results: BenchResults, options: HtmlReportOptions = {}): string {
   const summary = options.summary ?? summarizeResults(results);
@@ -531,25 +684,33 @@ export function renderHtmlReport(results: BenchResults, options: HtmlReportOptio
     valueFormat: (v) => formatPercent(v, 1),
   });
 
-  const withAcc = summary.policies.map((p, index) => ({ p, index })).filter(({ p }) => p.accuracy.mean !== null);
-  const scatterWall = scatterChart(
-    withAcc.filter(({ p }) => p.savedWallClock !== null).map(({ p, index }) => ({ index, label: p.label, x: p.savedWallClock! * 100, y: p.accuracy.mean!, yStd: p.accuracy.std })),
-    wide,
+  const scatterFrame: Frame = { ...wide, right: 160 };
+  const withDelta = summary.policies.map((p, index) => ({ p, index })).filter(({ p }) => p.pairedDelta !== null);
+  const unit = format.percent ? ' (points)' : '';
+  const noDelta = summary.baselineLabel === null ? 'differences need a run labelled full' : 'no policy shares a seed with the baseline';
+  const scatterWall = deltaScatterChart(
+    withDelta.filter(({ p }) => p.savedWallClock !== null).map(({ p, index }) => ({ index, label: p.label, x: p.savedWallClock! * 100, delta: p.pairedDelta! })),
+    scatterFrame,
     'saved wall-clock vs full (%)',
-    `final ${metricTitle}`,
+    `Δ ${format.name} vs full${unit}`,
     'saved wall-clock',
-    summary.baselineLabel === null ? 'saved wall-clock needs a run labelled full' : 'no policy has a finite accuracy and wall-clock',
+    noDelta,
     format,
+    summary.losslessTolerance,
   );
-  const scatterPasses = scatterChart(
-    withAcc.filter(({ p }) => p.savedSamplePasses.mean !== null).map(({ p, index }) => ({ index, label: p.label, x: p.savedSamplePasses.mean! * 100, y: p.accuracy.mean!, yStd: p.accuracy.std })),
-    wide,
+  const scatterPasses = deltaScatterChart(
+    withDelta.filter(({ p }) => p.savedSamplePasses.mean !== null).map(({ p, index }) => ({ index, label: p.label, x: p.savedSamplePasses.mean! * 100, delta: p.pairedDelta! })),
+    scatterFrame,
     'saved sample passes (%)',
-    `final ${metricTitle}`,
+    `Δ ${format.name} vs full${unit}`,
     'saved sample passes',
-    'no policy has a finite accuracy and saved fraction',
+    noDelta,
     format,
+    summary.losslessTolerance,
   );
+  const paired = pairedDeltaChart(summary, format);
+  const frontier = frontierOf(results, summary, format);
+  const frontierHtml = frontier === null ? '' : frontierSection(frontier, summary, format, scatterFrame);
   const wallNote = summary.baselineLabel === null ? 'No run is labelled full: saved wall-clock is n/a.' : '';
   const histograms = histogramFigures(results, summary);
 
@@ -558,13 +719,7 @@ export function renderHtmlReport(results: BenchResults, options: HtmlReportOptio
     .join('')}</ul>`;
 
   const env = results.environment;
-  const notes = [
-    metricNote(format),
-    summary.baselineLabel === null
-      ? 'No run is labelled full, so differences and saved wall-clock are n/a.'
-      : `Δ and saved wall-clock are relative to “${summary.baselineLabel}”; the ± after Δ is the std of per-seed differences (shown only when the seeds pair up).`,
-    'Saved wall-clock = (full train+prune s − this train+prune s) / full train+prune s.',
-  ].join(' ');
+  const notes = summaryNotes(summary, format).join(' ');
 
   const body = [
     '<div id="error-banner" hidden></div>',
@@ -590,13 +745,15 @@ export function renderHtmlReport(results: BenchResults, options: HtmlReportOptio
     `<ul class="reading">${summary.policies.map((p) => `<li>${escapeHtml(readingLine(p, summary.baselineLabel, format))}</li>`).join('')}</ul>`,
     '<h2>Plots</h2>',
     legend,
+    figure('paired', `Paired difference to ${summary.baselineLabel ?? 'full'} per seed (band: |Δ| within the lossless tolerance)`, paired.svg, paired.marks),
+    frontierHtml,
     '<div class="grid2">',
     figure('accuracy', `${format.custom ? capitalised(format.name) : 'Test accuracy'} per epoch (mean over seeds, band: min–max)`, accuracy.svg, accuracy.marks),
     figure('kept', 'Kept fraction per epoch (mean over seeds, band: min–max)', kept.svg, kept.marks),
-    figure('scatter-wall', `Final ${format.custom ? format.name : 'accuracy'} vs saved wall-clock (error bars: ± std)`, scatterWall.svg, scatterWall.marks, wallNote),
-    figure('scatter-passes', `Final ${format.custom ? format.name : 'accuracy'} vs saved sample passes (error bars: ± std)`, scatterPasses.svg, scatterPasses.marks),
+    figure('scatter-passes', `Δ ${format.custom ? format.name : 'accuracy'} vs full against saved sample passes (error bars: paired 95% CI)`, scatterPasses.svg, scatterPasses.marks),
+    figure('scatter-wall', `Δ ${format.custom ? format.name : 'accuracy'} vs full against saved wall-clock (error bars: paired 95% CI)`, scatterWall.svg, scatterWall.marks, wallNote),
     '</div>',
-    '<h3>Score distributions (first seed with histograms, dashed line: threshold)</h3>',
+    '<h3>Score distributions before the epoch\'s plan (first seed with histograms; counts on a log scale; dashed line: threshold)</h3>',
     histograms.length === 0 ? '<p class="notes">No run recorded score histograms.</p>' : `<div class="grid3">${histograms.join('')}</div>`,
     imagesHtml(results),
     '</main>',

@@ -2,16 +2,21 @@
  * report.md: title, the exact command, environment and config, the per-policy table and one
  * factual reading line per policy. Pure module (no node:*).
  */
+import { FRONTIER_METHOD_NAMES, frontierOf } from './frontier.js';
 import {
+  formatInterval,
+  formatNumber,
+  formatPercent,
+  formatSigned,
   metricFormat,
-  metricNote,
   readingLine,
+  SUMMARY_KEYS,
+  summaryNotes,
   summarizeResults,
   summaryColumns,
   summaryRowText,
   type BenchResults,
   type ResultsSummary,
-  type SummaryRowText,
 } from './results.js';
 
 /** Backslash-escapes CommonMark punctuation that could start markup, and flattens newlines. */
@@ -46,7 +51,7 @@ function configValue(value: unknown): string {
  * are named after `summary.metric` when the results have one.
  */
 export function markdownSummaryTable(summary: ResultsSummary): string[] {
-  const keys: (keyof SummaryRowText)[] = ['policy', 'seeds', 'accuracy', 'delta', 'savedSamplePasses', 'savedWallClock', 'trainSeconds', 'pruneSeconds'];
+  const keys = SUMMARY_KEYS;
   const format = metricFormat(summary);
   const columns = summaryColumns(format).map(escapeMarkdown);
   const lines = [`| ${columns.join(' | ')} |`, `|${columns.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`];
@@ -54,6 +59,46 @@ export function markdownSummaryTable(summary: ResultsSummary): string[] {
     const row = summaryRowText(policy, format);
     lines.push(`| ${keys.map((k) => escapeMarkdown(row[k])).join(' | ')} |`);
   }
+  return lines;
+}
+
+/**
+ * The per-seed paired differences to the baseline as Markdown lines (a heading, a table with one
+ * column per seed, or nothing without a baseline).
+ */
+export function markdownPerSeedTable(summary: ResultsSummary): string[] {
+  if (summary.baselineLabel === null) return [];
+  const rows = summary.policies.filter((p) => p.pairedDelta !== null);
+  if (rows.length === 0) return [];
+  const format = metricFormat(summary);
+  const seeds = [...new Set(rows.flatMap((p) => p.pairedDelta!.perSeed.map((d) => d.seed)))].sort((a, b) => a - b);
+  const lines = [`### Paired differences to ${escapeMarkdown(summary.baselineLabel)}, per seed`, ''];
+  lines.push(`| policy | ${seeds.map((s) => `seed ${s}`).join(' | ')} | mean | 95% CI |`, `| --- |${seeds.map(() => ' ---: |').join('')} ---: | ---: |`);
+  for (const p of rows) {
+    const bySeed = new Map(p.pairedDelta!.perSeed.map((d) => [d.seed, d.difference]));
+    const cells = seeds.map((s) => (bySeed.has(s) ? formatSigned(bySeed.get(s)!, format.digits) : '—'));
+    lines.push(`| ${escapeMarkdown(p.label)} | ${cells.join(' | ')} | ${formatSigned(p.pairedDelta!.mean, format.digits)} | ${formatInterval(p.pairedDelta, format.digits)} |`);
+  }
+  return lines;
+}
+
+/**
+ * The frontier section (table and sentences) as Markdown lines, or nothing when the results have
+ * no frontier (see {@link frontierOf}).
+ */
+export function markdownFrontier(results: BenchResults, summary: ResultsSummary): string[] {
+  const format = metricFormat(summary);
+  const frontier = frontierOf(results, summary, format);
+  if (frontier === null) return [];
+  const unit = format.percent ? ' (points)' : '';
+  const lines = ['## Frontier', '', `Final ${escapeMarkdown(format.name)} against saved fraction, as paired differences to ${escapeMarkdown(summary.baselineLabel ?? '')}${unit}, for InfoBatch, random pruning and fewer epochs.`, ''];
+  lines.push(`| method | policy | paired seeds | saved sample passes | saved wall-clock | saved CPU | Δ vs full${unit} | 95% CI | verdict |`, '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const p of frontier.points) {
+    const d = p.delta;
+    const delta = d === null ? 'n/a' : `${formatSigned(d.mean, format.digits)}${d.std === null ? '' : ` ± ${formatNumber(d.std, format.digits)}`}`;
+    lines.push(`| ${FRONTIER_METHOD_NAMES[p.method]} | ${escapeMarkdown(p.label)} | ${d?.n ?? 0} | ${formatPercent(p.savedPasses)} | ${formatPercent(p.savedWallClock)} | ${formatPercent(p.savedCpu)} | ${delta} | ${escapeMarkdown(formatInterval(d, format.digits))} | ${p.verdict ?? 'n/a'} |`);
+  }
+  lines.push('', ...frontier.sentences.map((s) => `- ${escapeMarkdown(s)}`));
   return lines;
 }
 
@@ -78,15 +123,11 @@ export function renderMarkdownReport(results: BenchResults, summary: ResultsSumm
   out.push('## Results', '');
   out.push(...markdownSummaryTable(summary), '');
   const format = metricFormat(summary);
-  const notes = [
-    metricNote(format),
-    summary.baselineLabel === null
-      ? 'No run is labelled full, so differences and saved wall-clock are n/a.'
-      : `Δ and saved wall-clock are relative to ${markdownCodeSpan(summary.baselineLabel)}; the ± after Δ is the std of per-seed differences (shown only when the seeds pair up).`,
-    'Saved wall-clock = (full train+prune s − this train+prune s) / full train+prune s.',
-  ];
-  out.push(notes.join(' '), '');
+  const notes = summaryNotes(summary, format);
+  out.push(escapeMarkdown(notes.join(' ')), '');
+  out.push(...markdownPerSeedTable(summary), '');
 
+  out.push(...markdownFrontier(results, summary), '');
   out.push('## Reading', '');
   for (const policy of summary.policies) out.push(`- ${escapeMarkdown(readingLine(policy, summary.baselineLabel, format))}`);
   out.push('');

@@ -3,6 +3,7 @@
  * reports show. Pure module (no node:*), so reports can be rendered anywhere.
  */
 import { InfoBatchError } from '../core/errors.js';
+import { pairedDelta, verdictOf, type PairedDelta, type Verdict } from './paired-stats.js';
 
 /**
  * The primary metric of a bench that is not plain classification (`bench --task …`), stored as
@@ -86,6 +87,7 @@ export interface RunImage {
 
 /** Measurements after one epoch. */
 export interface EpochRecord {
+  /** 0-based in results.json (as in the core's API); reports show `epoch + 1`, counting from 1 like the CLI. */
   epoch: number;
   /** Fraction in [0, 1]; with `config.metric`, that metric's value instead. */
   testAccuracy: number;
@@ -161,6 +163,13 @@ export interface PolicySummary {
   deltaStd: number | null;
   /** Whether the runs pair up with the baseline's runs seed by seed. */
   paired: boolean;
+  /**
+   * Per-seed differences to the baseline over the seeds both ran (this − baseline, in points for %
+   * metrics), with mean, paired std and t-based 95% interval; null for the baseline or when no seed pairs.
+   */
+  pairedDelta: PairedDelta | null;
+  /** {@link Verdict} of `pairedDelta` under `ResultsSummary.losslessTolerance`; null without an interval. */
+  verdict: Verdict | null;
   /** Mean `final.savedFraction` (saved sample passes), in [0, 1]. */
   savedSamplePasses: Stat;
   /**
@@ -168,6 +177,13 @@ export interface PolicySummary {
    * slower than the baseline; null without a baseline or a positive baseline time.
    */
   savedWallClock: number | null;
+  /**
+   * (baseline mean CPU s − this mean CPU s) / baseline's, from `final.trainCpuSeconds`; null when a
+   * run of either side lacks it (runs recorded before it was measured) or without a baseline.
+   */
+  savedCpu: number | null;
+  /** `final.trainCpuSeconds` over seeds (n counts the runs that have it). */
+  trainCpuSeconds: Stat;
   trainSeconds: Stat;
   pruneSeconds: Stat;
   /** Final test loss. */
@@ -183,12 +199,20 @@ export interface ResultsSummary {
   metric?: MetricInfo;
   /** One entry per label, in order of first appearance in `runs`. */
   policies: PolicySummary[];
+  /**
+   * Largest |mean paired difference| called lossless: 0.2 points for accuracy and % metrics, 0.2%
+   * of the baseline's mean for other metrics; null when neither applies (no baseline mean).
+   */
+  losslessTolerance: number | null;
 }
 
 export interface SummarizeOptions {
   /** Label to compare against; default 'full'. */
   baselineLabel?: string;
 }
+
+/** The lossless tolerance of the reports: 0.2 points (% metrics), or 0.2% of the baseline mean. */
+export const LOSSLESS_POINTS = 0.2;
 
 /** A number that is finite (rejects NaN, ±Infinity, null, undefined and non-numbers). */
 export function isFiniteNumber(value: unknown): value is number {
@@ -286,6 +310,11 @@ export function summarizeResults(results: BenchResults, options: SummarizeOption
   const baselineAccuracy = baselineRuns === undefined ? null : stat(baselineRuns.map((r) => percent(r.final.testAccuracy))).mean;
   const baselineWallClock = baselineRuns === undefined ? null : meanWallClock(baselineRuns);
   const baselineBySeed = new Map<number, unknown>((baselineRuns ?? []).map((r) => [r.seed, percent(r.final.testAccuracy)]));
+  const baselineValues = valuesBySeed(baselineRuns ?? [], percent);
+  const baselineCpu = baselineRuns === undefined ? null : meanCpu(baselineRuns);
+  const isPercent = metric === undefined || metric.percent === true;
+  const losslessTolerance = isPercent ? LOSSLESS_POINTS : baselineAccuracy === null ? null : (LOSSLESS_POINTS / 100) * Math.abs(baselineAccuracy);
+  const higherIsBetter = metric?.higherIsBetter ?? true;
 
   const policies: PolicySummary[] = [];
   for (const [label, runs] of groups) {
@@ -309,6 +338,9 @@ export function summarizeResults(results: BenchResults, options: SummarizeOption
     const wallClock = meanWallClock(runs);
     const savedWallClock =
       baselineWallClock !== null && baselineWallClock > 0 && wallClock !== null ? (baselineWallClock - wallClock) / baselineWallClock : null;
+    const cpu = meanCpu(runs);
+    const savedCpu = baselineCpu !== null && baselineCpu > 0 && cpu !== null ? (baselineCpu - cpu) / baselineCpu : null;
+    const delta = isBaseline || baselineRuns === undefined ? null : pairedDelta(valuesBySeed(runs, percent), baselineValues);
 
     policies.push({
       label,
@@ -320,15 +352,41 @@ export function summarizeResults(results: BenchResults, options: SummarizeOption
       deltaVsFull,
       deltaStd,
       paired,
+      pairedDelta: delta,
+      verdict: losslessTolerance === null ? null : verdictOf(delta, losslessTolerance, higherIsBetter),
       savedSamplePasses: stat(runs.map((r) => r.final.savedFraction)),
       savedWallClock,
+      savedCpu,
+      trainCpuSeconds: stat(runs.map((r) => r.final.trainCpuSeconds ?? Number.NaN)),
       trainSeconds: stat(runs.map((r) => r.final.trainSeconds)),
       pruneSeconds: stat(runs.map((r) => r.final.pruneSeconds)),
       testLoss: stat(runs.map((r) => r.final.testLoss)),
       epochs: epochAggregates(runs, percent),
     });
   }
-  return metric === undefined ? { baselineLabel, policies } : { baselineLabel, metric, policies };
+  return metric === undefined ? { baselineLabel, policies, losslessTolerance } : { baselineLabel, metric, policies, losslessTolerance };
+}
+
+/** Final metric per seed (scaled like the summary: % for percent metrics). */
+export function valuesBySeed(runs: readonly RunResult[], scale: (x: unknown) => unknown = (x) => x): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const run of runs) {
+    const value = scale(run.final.testAccuracy);
+    if (isFiniteNumber(value)) out.set(run.seed, value);
+  }
+  return out;
+}
+
+/** The factor that turns stored final metrics into report units: 100 for accuracy and % metrics, else 1. */
+export function reportScale(results: BenchResults): number {
+  const metric = metricOf(results);
+  return metric === undefined || metric.percent === true ? 100 : 1;
+}
+
+/** Mean CPU seconds when every run has a finite `trainCpuSeconds`; null otherwise. */
+function meanCpu(runs: readonly RunResult[]): number | null {
+  if (runs.length === 0 || !runs.every((r) => isFiniteNumber(r.final.trainCpuSeconds))) return null;
+  return stat(runs.map((r) => r.final.trainCpuSeconds)).mean;
 }
 
 /** A valid `config.metric`, or undefined (classification results, or a malformed entry). */
@@ -361,6 +419,12 @@ export function formatSigned(value: number | null, digits: number): string {
   return `+${text}`;
 }
 
+/** '[−0.31, +0.12]' for a paired difference's 95% interval; 'n/a' without one. */
+export function formatInterval(delta: PairedDelta | null, digits: number): string {
+  if (delta === null || delta.ciLow === null || delta.ciHigh === null) return 'n/a';
+  return `[${formatSigned(delta.ciLow, digits)}, ${formatSigned(delta.ciHigh, digits)}]`;
+}
+
 /** A fraction shown as a percentage, e.g. 0.38 → '38.0%'. */
 export function formatPercent(fraction: number | null, digits = 1): string {
   const text = formatNumber(isFiniteNumber(fraction) ? fraction * 100 : null, digits);
@@ -377,8 +441,12 @@ export interface SummaryRowText {
   seeds: string;
   accuracy: string;
   delta: string;
+  /** t-based 95% interval of the paired difference. */
+  interval: string;
+  verdict: string;
   savedSamplePasses: string;
   savedWallClock: string;
+  savedCpu: string;
   trainSeconds: string;
   pruneSeconds: string;
 }
@@ -441,8 +509,11 @@ export const SUMMARY_COLUMNS = [
   'seeds',
   'final test acc (mean ± std)',
   'Δ acc vs full (points)',
+  '95% CI of Δ',
+  'verdict',
   'saved sample passes',
   'saved wall-clock',
+  'saved CPU',
   'train s',
   'prune overhead s',
 ] as const;
@@ -462,7 +533,9 @@ export function summaryRowText(p: PolicySummary, format: MetricFormat = ACCURACY
   const d = format.digits;
   const acc = p.accuracy.mean === null ? 'n/a' : `${formatNumber(p.accuracy.mean, d)} ± ${formatNumber(p.accuracy.std, d)}`;
   let delta: string;
+  const paired = p.pairedDelta;
   if (p.isBaseline) delta = 'baseline';
+  else if (paired !== null) delta = `${formatSigned(paired.mean, d)}${paired.std === null ? '' : ` ± ${formatNumber(paired.std, d)}`}${paired.n === p.seeds ? '' : ` (${paired.n} paired)`}`;
   else if (p.deltaVsFull === null) delta = 'n/a';
   else delta = p.deltaStd === null ? formatSigned(p.deltaVsFull, d) : `${formatSigned(p.deltaVsFull, d)} ± ${formatNumber(p.deltaStd, d)}`;
   return {
@@ -470,8 +543,11 @@ export function summaryRowText(p: PolicySummary, format: MetricFormat = ACCURACY
     seeds: String(p.seeds),
     accuracy: acc + nonFiniteNote(p.accuracy),
     delta,
+    interval: p.isBaseline ? '' : formatInterval(paired, d),
+    verdict: p.isBaseline ? '' : (p.verdict ?? 'n/a'),
     savedSamplePasses: formatPercent(p.savedSamplePasses.mean) + nonFiniteNote(p.savedSamplePasses),
     savedWallClock: formatPercent(p.savedWallClock),
+    savedCpu: formatPercent(p.savedCpu),
     trainSeconds: formatNumber(p.trainSeconds.mean, 2) + nonFiniteNote(p.trainSeconds),
     pruneSeconds: formatNumber(p.pruneSeconds.mean, 3) + nonFiniteNote(p.pruneSeconds),
   };
@@ -494,7 +570,41 @@ export function readingLine(p: PolicySummary, baselineLabel: string | null, form
     const accText = p.accuracy.mean === null ? `final ${format.name} n/a` : `${acc} final ${format.name}`;
     return `${p.label}: ${accText} at ${passes}; Δ vs full n/a, ${why} (${seeds}).`;
   }
-  const spread = p.deltaStd === null ? '' : ` (paired std ${formatNumber(p.deltaStd, d)})`;
+  const paired = p.pairedDelta;
+  const mean = paired !== null ? paired.mean : p.deltaVsFull;
+  const spread = paired !== null && paired.std !== null ? ` (paired std ${formatNumber(paired.std, d)}, 95% CI ${formatInterval(paired, d)} over ${paired.n} paired seeds: ${p.verdict ?? 'n/a'})` : p.deltaStd === null ? '' : ` (paired std ${formatNumber(p.deltaStd, d)})`;
   const unit = !format.custom ? 'points' : `${format.percent ? 'points of ' : ''}${format.name} (${directionText(format)})`;
-  return `${p.label}: ${formatSigned(p.deltaVsFull, d)} ${unit}${spread} at ${formatPercent(p.savedWallClock)} saved wall-clock, ${passes} (${seeds}).`;
+  const cpu = p.savedCpu === null ? '' : `, ${formatPercent(p.savedCpu)} saved CPU time`;
+  return `${p.label}: ${formatSigned(mean, d)} ${unit}${spread} at ${passes}, ${formatPercent(p.savedWallClock)} saved wall-clock${cpu} (${seeds}).`;
 }
+
+/** The keys of {@link SummaryRowText} in column order. */
+export const SUMMARY_KEYS: readonly (keyof SummaryRowText)[] = ['policy', 'seeds', 'accuracy', 'delta', 'interval', 'verdict', 'savedSamplePasses', 'savedWallClock', 'savedCpu', 'trainSeconds', 'pruneSeconds'];
+
+/**
+ * The notes under the summary table: the metric, how Δ, its interval and the verdict are computed
+ * (with the lossless rule), and which saving the headline uses.
+ */
+export function summaryNotes(summary: ResultsSummary, format: MetricFormat): string[] {
+  const d = format.digits;
+  const unit = format.percent ? ' points' : '';
+  const tolerance =
+    summary.losslessTolerance === null
+      ? 'n/a (no baseline mean)'
+      : format.percent
+        ? `${formatNumber(summary.losslessTolerance, 1)} points`
+        : `${formatNumber(summary.losslessTolerance, d + 1)} (0.2% of the baseline mean)`;
+  const baseline = summary.baselineLabel;
+  const notes = [metricNote(format)];
+  if (baseline === null) {
+    notes.push('No run is labelled full, so differences, intervals, verdicts and saved time are n/a.');
+  } else {
+    notes.push(
+      `Δ is paired: for each seed that both ran, this policy's final value minus ${baseline}'s, in${unit === '' ? ' the metric\'s unit' : unit}; the table shows the mean ± sample std of those per-seed differences (with "(k paired)" when only k seeds pair), and the 95% CI is mean ± t(0.975, n − 1) · std / √n (Student t, n paired seeds).`,
+      `Verdict: "lossless" only where |mean Δ| ≤ ${tolerance} AND the 95% CI covers 0; "better"/"worse" where the CI excludes 0 (${directionText(format)}); "inconclusive" where the CI covers 0 but |mean Δ| exceeds the tolerance; n/a with fewer than 2 paired seeds. With few seeds the interval is wide and covers 0 easily, so read its width beside the verdict: a wide "lossless" interval is weak evidence.`,
+      `Savings are relative to ${baseline}. The headline saving is sample passes (forward passes skipped, exact and machine-independent); wall-clock = (full train+prune s − this train+prune s) / full's, CPU = the same with process CPU seconds of the training loops (final.trainCpuSeconds; n/a for runs recorded before it was measured). On a shared machine wall-clock moves with the load; CPU time less so.`,
+    );
+  }
+  return notes;
+}
+

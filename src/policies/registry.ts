@@ -1,6 +1,8 @@
 import { InfoBatchError } from '../core/errors.js';
 import type { PolicyConfig, PruningPolicy } from '../core/policy.js';
+import { CoresetInfoBatchPolicy, type CoresetInfoBatchPolicyOptions } from './coreset-info-batch.js';
 import { DynamicRandomPolicy, type DynamicRandomPolicyOptions } from './dynamic-random.js';
+import { El2nLossPolicy, type El2nLossPolicyOptions } from './el2n-loss.js';
 import { EpsilonGreedyPolicy, type EpsilonGreedyPolicyOptions } from './epsilon-greedy.js';
 import { FullDataPolicy, type FullDataPolicyOptions } from './full-data.js';
 import { InfoBatchPolicy, type InfoBatchPolicyOptions } from './info-batch.js';
@@ -18,6 +20,15 @@ const factories: Record<string, PolicyFactory> = {
   'epsilon-greedy': (options) => new EpsilonGreedyPolicy(options as EpsilonGreedyPolicyOptions),
   ucb: (options) => new UcbPolicy(options as UcbPolicyOptions),
   seta: (options) => new SetaPolicy(options as SetaPolicyOptions),
+  'el2n-loss': (options) => new El2nLossPolicy(options as El2nLossPolicyOptions),
+  'coreset-infobatch': (options) => {
+    const { coreset, ...rest } = options;
+    if (coreset === undefined) return new CoresetInfoBatchPolicy(rest as CoresetInfoBatchPolicyOptions);
+    if (typeof coreset !== 'object' || coreset === null || typeof (coreset as PolicyConfig).name !== 'string') {
+      throw new InfoBatchError('INVALID_OPTION', `'coreset' of policy config "coreset-infobatch" passed to createPolicy() must be a policy config such as { name: 'el2n-loss' } but got ${JSON.stringify(coreset) ?? String(coreset)}.`);
+    }
+    return new CoresetInfoBatchPolicy({ ...(rest as CoresetInfoBatchPolicyOptions), coreset: createPolicy(coreset as PolicyConfig) });
+  },
 };
 
 /** Names of the built-in policies {@link createPolicy} can build. */

@@ -96,6 +96,42 @@ describe('runBench', () => {
     }
     expect(trained).toEqual([]);
   });
+
+  it('sizes random@saving and full@saving runs to a fixed saving without an infobatch run', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'infobatch-bench-saving-'));
+    try {
+      const results = await runBench({ ...options(dir), seeds: [0], policies: parsePolicySpecs('full,random@saving=0.25,full@saving=0.25') });
+      const random = results.runs.find((r) => r.label === 'random@saving=0.25')!;
+      const fewer = results.runs.find((r) => r.label === 'full@saving=0.25')!;
+      // 4 epochs: dynamic random prunes r = 0.25 · 4 / floor(0.875 · 4) = 1/3 in epochs 0..2; full data trains round(4 · 0.75) = 3 epochs.
+      expect(random.policy).toMatchObject({ name: 'dynamic-random', delta: 0.875 });
+      expect(random.policy['pruneRatio']).toBeCloseTo(1 / 3, 12);
+      expect(random.final.savedFraction).toBeCloseTo(0.25, 2);
+      expect(fewer.epochs).toHaveLength(3);
+      expect(fewer.final.savedFraction).toBeCloseTo(0.25, 12);
+      await expect(runBench({ ...options(dir), out: join(dir, 'x'), policies: parsePolicySpecs('random@saving=0.9') })).rejects.toThrow(/saving of 0.9 cannot be reached by dynamic random pruning in 4 epochs/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+  it('trains the EL2N rival and the coreset + InfoBatch combinator end to end', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'infobatch-bench-rivals-'));
+    try {
+      const results = await runBench({ ...options(dir), seeds: [0], policies: parsePolicySpecs('full,el2n-loss,el2n-loss+infobatch') });
+      const el2n = results.runs.find((r) => r.label === 'el2n-loss')!;
+      const combined = results.runs.find((r) => r.label === 'el2n-loss+infobatch')!;
+      // 2 scoring epochs on all data, then half of the samples in each of the last 2 of 4 epochs.
+      expect(el2n.final.savedFraction).toBeCloseTo(0.25, 12);
+      expect(el2n.epochs.map((e) => e.keptFraction)).toEqual([1, 1, 0.5, 0.5]);
+      // A 70% coreset after the same 2 scoring epochs, then InfoBatch prunes within it (epoch 3 anneals to the whole coreset).
+      expect(combined.epochs[2]!.keptFraction).toBeLessThan(0.7);
+      expect(combined.epochs[3]!.keptFraction).toBeCloseTo(0.7, 12);
+      expect(combined.policy).toMatchObject({ name: 'coreset-infobatch', coreset: { name: 'el2n-loss', pruneRatio: 0.3 } });
+      for (const run of [el2n, combined]) expect(run.final.testAccuracy).toBeGreaterThan(0.4);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('mergeResults', () => {

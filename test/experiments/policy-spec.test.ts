@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InfoBatchError } from '../../src/index.js';
-import { parsePolicySpecs } from '../../src/experiments/policy-spec.js';
+import { parsePolicySpecs, sizeForSaving } from '../../src/experiments/policy-spec.js';
 import { createPolicy } from '../../src/policies/registry.js';
 
 describe('parsePolicySpecs', () => {
@@ -15,7 +15,25 @@ describe('parsePolicySpecs', () => {
     for (const spec of specs) expect(() => createPolicy(spec.config)).not.toThrow();
   });
 
+  it('parses runs sized to a fixed saving, which need no infobatch run', () => {
+    const specs = parsePolicySpecs('full,random@saving=0.3,full@saving=0.45');
+    expect(specs[1]).toEqual({ label: 'random@saving=0.3', config: { name: 'dynamic-random' }, matched: 'saving', saving: 0.3 });
+    expect(specs[2]).toEqual({ label: 'full@saving=0.45', config: { name: 'full' }, matched: 'epochs', saving: 0.45 });
+  });
+
+  it('sizes runs to a saving as the bench recipe says', () => {
+    expect(sizeForSaving('epochs', 15, 0.3)).toEqual({ policy: { name: 'full' }, epochs: 11 }); // round(10.5) = 11
+    expect(sizeForSaving('epochs', 30, 0.4)).toEqual({ policy: { name: 'full' }, epochs: 18 });
+    const random = sizeForSaving('saving', 15, 0.3);
+    expect(random.epochs).toBe(15);
+    expect(random.policy).toEqual({ name: 'dynamic-random', pruneRatio: (0.3 * 15) / 13, delta: 0.875 });
+    expect(() => sizeForSaving('saving', 15, 0.9)).toThrow(/prune ratio would be 1.03.*use a saving below 0.866/);
+    expect(() => sizeForSaving('epochs', 15, 1)).toThrow(/'saving' passed to sizeForSaving\(\) must be in \(0, 1\) but got 1/);
+  });
+
   it.each([
+    ['random@saving=', /needs a saving in \(0, 1\)/],
+    ['full@saving=1.5', /full@saving=1.5 in '--policies' needs a saving in \(0, 1\), e.g. full@saving=0.3; got "1.5"/],
     ['', /at least one policy/],
     ['full,full', /names full twice/],
     ['fulll', /Unknown policy "fulll"/],

@@ -3,9 +3,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InfoBatchError } from '../../src/core/errors.js';
-import { escapeHtml, jsonForScript, niceTicks, renderHtmlReport } from '../../src/experiments/report-html.js';
+import { columnLayout, escapeHtml, jsonForScript, niceTicks, PALETTE, renderHtmlReport } from '../../src/experiments/report-html.js';
 import { escapeMarkdown, markdownCodeBlock, renderMarkdownReport } from '../../src/experiments/report-markdown.js';
 import { formatNumber, formatPercent, formatSigned, stat, summarizeResults, type BenchResults, type RunResult } from '../../src/experiments/results.js';
 import { syntheticResults } from './fixtures/synthetic-results.js';
@@ -174,22 +175,27 @@ describe('renderMarkdownReport', () => {
   });
 
   it('has the table header and one row per policy', () => {
-    expect(md).toContain('| policy | seeds | final test acc (mean ± std) | Δ acc vs full (points) | saved sample passes | saved wall-clock | train s | prune overhead s |');
-    expect(md).toContain('| full | 3 | 91.00 ± 1.00 | baseline | 0.0% | 0.0% | 10.00 | 0.000 |');
-    expect(md).toContain('| infobatch | 3 | 90.83 ± 1.53 | \u22120.17 ± 0.58 | 36.7% | 35.0% | 6.00 | 0.500 |');
-    expect(md).toContain('| random | 2 | 89.00 ± 1.41 | \u22122.00 | 50.0% | 44.0% | 5.50 | 0.100 |');
-    expect(md).toContain('| single | 1 | 85.00 ± n/a | \u22126.00 | 20.0% | \u221220.0% | 12.00 | 0.000 |');
-    expect(md).toContain('| nan | 3 | 91.00 ± 1.41 (1 non-finite excluded) | 0.00 | 10.0% | 10.0% | 9.00 | 0.000 |');
+    expect(md).toContain('| policy | seeds | final test acc (mean ± std) | Δ acc vs full (points) | 95% CI of Δ | verdict | saved sample passes | saved wall-clock | saved CPU | train s | prune overhead s |');
+    expect(md).toContain('| full | 3 | 91.00 ± 1.00 | baseline |  |  | 0.0% | 0.0% | n/a | 10.00 | 0.000 |');
+    // Paired differences −0.5, −0.5, +0.5: mean −1/6, std √(1/3), half-width t(0.975, 2)·std/√3 = 1.434.
+    expect(md).toContain('| infobatch | 3 | 90.83 ± 1.53 | \u22120.17 ± 0.58 | \\[\u22121.60, +1.27\\] | lossless | 36.7% | 35.0% | n/a | 6.00 | 0.500 |');
+    // Seeds 1 and 2 pair: −2 and −1, mean −1.5, std 0.707, half-width 12.706·0.707/√2 = 6.353.
+    expect(md).toContain('| random | 2 | 89.00 ± 1.41 | \u22121.50 ± 0.71 | \\[\u22127.85, +4.85\\] | inconclusive | 50.0% | 44.0% | n/a | 5.50 | 0.100 |');
+    expect(md).toContain('| single | 1 | 85.00 ± n/a | \u22125.00 | n/a | n/a | 20.0% | \u221220.0% | n/a | 12.00 | 0.000 |');
+    expect(md).toContain('| nan | 3 | 91.00 ± 1.41 (1 non-finite excluded) | 0.00 ± 0.00 (2 paired) | \\[0.00, 0.00\\] | lossless | 10.0% | 10.0% | n/a | 9.00 | 0.000 |');
+    expect(md).toContain('| infobatch | \u22120.50 | \u22120.50 | +0.50 | \u22120.17 | [\u22121.60, +1.27] |');
+    expect(md).toContain('"lossless" only where \\|mean Δ\\| ≤ 0.2 points AND the 95% CI covers 0');
+    expect(md).toContain('The headline saving is sample passes');
   });
 
   it('has a factual reading line per policy', () => {
-    expect(md).toContain('- infobatch: \u22120.17 points (paired std 0.58) at 35.0% saved wall-clock, 36.7% saved sample passes (3 seeds).');
+    expect(md).toContain('- infobatch: \u22120.17 points (paired std 0.58, 95% CI \\[\u22121.60, +1.27\\] over 3 paired seeds: lossless) at 36.7% saved sample passes, 35.0% saved wall-clock (3 seeds).');
     expect(md).toContain('- full: baseline, 91.00% final test accuracy');
   });
 
   it('shows n/a without a full label', () => {
     const noFull = renderMarkdownReport(results(HAND_MADE.runs.filter((r) => r.label !== 'full')));
-    expect(noFull).toContain('| infobatch | 3 | 90.83 ± 1.53 | n/a | 36.7% | n/a | 6.00 | 0.500 |');
+    expect(noFull).toContain('| infobatch | 3 | 90.83 ± 1.53 | n/a | n/a | n/a | 36.7% | n/a | n/a | 6.00 | 0.500 |');
     expect(noFull).toContain('No run is labelled full');
   });
 
@@ -238,12 +244,13 @@ describe('renderHtmlReport', () => {
 
   it('has the table, the command and all plots', () => {
     expect(html).toContain('<pre><code>infobatch bench --name &quot;&lt;/script&gt;&lt;!-- &amp; \u2028&quot;</code></pre>');
-    for (const chart of ['accuracy', 'kept', 'scatter-wall', 'scatter-passes']) expect(html).toContain(`data-chart="${chart}"`);
+    for (const chart of ['paired', 'frontier-passes', 'frontier-wall', 'accuracy', 'kept', 'scatter-wall', 'scatter-passes']) expect(html).toContain(`data-chart="${chart}"`);
     // Two infobatch policies × 3 histogram epochs each.
     expect(html.match(/data-chart="histogram-/g)).toHaveLength(6);
     expect(html).toContain('class="threshold"');
     expect(html).not.toMatch(/data-marks="0"/);
     expect(html).toContain('<th scope="col">policy</th>');
+    expect(html).toMatch(/<td class="verdict-(lossless|worse|inconclusive|better)">(lossless|worse|inconclusive|better)<\/td>/);
     expect(html).toContain('−'); // real minus signs in the table
   });
 
@@ -253,6 +260,58 @@ describe('renderHtmlReport', () => {
     expect(out).toContain('No run is labelled full');
     expect(out).toContain('data-chart="scatter-wall" data-marks="0" data-empty="true"');
     expect(out).toContain('No run recorded score histograms.');
+  });
+
+  it('numbers epochs from 1 in every plot and histogram title', () => {
+    // The fixture's runs have epochs 0..9 in results.json.
+    expect(html).toContain('infobatch · seed 1 · epoch 2</figcaption>');
+    expect(html).not.toMatch(/· epoch 0</);
+    expect(html).toMatch(/<title>full, epoch 10: /);
+    expect(html).not.toMatch(/<title>full, epoch 0: /);
+  });
+
+  it('plots paired differences per seed with their mean and 95% interval, and the frontier', () => {
+    const paired = /<figure class="chart" data-chart="paired"[\s\S]*?<\/figure>/.exec(html)![0];
+    // 4 policies besides full, 2 seeds each: 8 per-seed dots and 4 means.
+    expect(paired.match(/data-mark="point"/g)).toHaveLength(4);
+    expect(paired.match(/, seed [12]: [+\u2212]?\d/g)).toHaveLength(8);
+    expect(paired).toContain('class="band"');
+    expect(html).toContain('Frontier: InfoBatch against random pruning and fewer epochs at the same saving');
+    expect(html).toMatch(/InfoBatch is (lossless|not lossless|lossless \()/);
+  });
+
+  it('gives each of 20 policies its own colour, every pair at least 25 apart in CIELAB', () => {
+    expect(new Set(PALETTE).size).toBe(20);
+    const lab = (hex: string): number[] => {
+      const [r, g, b] = [1, 3, 5].map((i) => {
+        const c = parseInt(hex.slice(i, i + 2), 16) / 255;
+        return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+      });
+      const f = (t: number) => (t > 0.008856 ? Math.cbrt(t) : 7.787 * t + 16 / 116);
+      const x = f((r! * 0.4124 + g! * 0.3576 + b! * 0.1805) / 0.95047);
+      const y = f(r! * 0.2126 + g! * 0.7152 + b! * 0.0722);
+      const z = f((r! * 0.0193 + g! * 0.1192 + b! * 0.9505) / 1.08883);
+      return [116 * y - 16, 500 * (x - y), 200 * (y - z)];
+    };
+    let closest = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < 20; i++) for (let j = i + 1; j < 20; j++) closest = Math.min(closest, Math.hypot(...lab(PALETTE[i]!).map((v, k) => v - lab(PALETTE[j]!)[k]!)));
+    expect(closest).toBeGreaterThanOrEqual(25);
+  });
+
+  it('lays labels out in a column without overlaps, as near their points as it can', () => {
+    expect(columnLayout([50, 52, 54], 0, 300)).toEqual([50, 63, 76]);
+    expect(columnLayout([295, 296], 0, 300)).toEqual([287, 300]);
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: 0, max: 300, noNaN: true }), { minLength: 1, maxLength: 20 }), (wanted) => {
+        const placed = columnLayout(wanted, 0, 300).slice().sort((a, b) => a - b);
+        for (let i = 1; i < placed.length; i++) expect(placed[i]! - placed[i - 1]!).toBeGreaterThanOrEqual(13 - 1e-9);
+      }),
+      { numRuns: 100, seed: 5 },
+    );
+  });
+
+  it('shows histogram counts on a log scale', () => {
+    expect(html).toContain('count (log scale)');
   });
 
   it('picks nice ticks', () => {
@@ -299,7 +358,7 @@ describe('scripts/screenshot.mjs', () => {
 
     const shot = spawnSync(process.execPath, [SCREENSHOT_SCRIPT, html, png], { encoding: 'utf8', timeout: 180_000 });
     expect(shot.status, shot.stderr).toBe(0);
-    expect(shot.stdout).toContain('rendered ok (10 charts)');
+    expect(shot.stdout).toContain('rendered ok (13 charts)'); // paired, 2 frontier, 4 plots, 6 histograms
     const bytes = readFileSync(png);
     expect(bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))).toBe(true);
     expect(bytes.readUInt32BE(16)).toBe(1280); // IHDR width

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   builtInPolicyNames,
+  CoresetInfoBatchPolicy,
   createPolicy,
+  El2nLossPolicy,
   DynamicRandomPolicy,
   EpsilonGreedyPolicy,
   FullDataPolicy,
@@ -23,6 +25,8 @@ describe('policy registry', () => {
       new EpsilonGreedyPolicy(),
       new UcbPolicy(),
       new SetaPolicy(),
+      new El2nLossPolicy(),
+      new CoresetInfoBatchPolicy(),
     ];
     expect(builtInPolicyNames().sort()).toEqual(defaults.map((p) => p.config.name).sort());
     for (const policy of defaults) {
@@ -43,7 +47,7 @@ describe('policy registry', () => {
   });
 
   it('names the built-in policies when given an unknown name, and passes options to the policy', () => {
-    expectCode(() => createPolicy({ name: 'random' }), 'INVALID_OPTION', /"random".*not a built-in policy.*infobatch, full, static-random, dynamic-random, epsilon-greedy, ucb, seta/);
+    expectCode(() => createPolicy({ name: 'random' }), 'INVALID_OPTION', /"random".*not a built-in policy.*infobatch, full, static-random, dynamic-random, epsilon-greedy, ucb, seta, el2n-loss, coreset-infobatch/);
     expectCode(() => createPolicy({ name: 'ucb', c: -1 }), 'OUT_OF_RANGE', /'c' passed to new UcbPolicy\(\)/);
   });
 });
