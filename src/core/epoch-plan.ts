@@ -1,5 +1,5 @@
 import { InfoBatchError } from './errors.js';
-import { assertInteger, assertKnownKeys } from './validate.js';
+import { assertInteger, assertKnownKeys, assertOptionBag } from './validate.js';
 
 /** Counts that describe how one epoch's plan was made. */
 export interface PlanStats {
@@ -137,6 +137,7 @@ export class EpochPlan {
 }
 
 function readDropLast(where: string, options: BatchOptions): boolean {
+  assertOptionBag(where, 'options', options);
   assertKnownKeys(where, options, ['dropLast']);
   const { dropLast = false } = options;
   if (typeof dropLast !== 'boolean') {

@@ -1,7 +1,7 @@
 import { InfoBatchPolicy } from '../policies/info-batch.js';
 import { createPolicy } from '../policies/registry.js';
 import { canonicalJson } from './canonical-json.js';
-import { bytesToTypedArray, decodeCheckpoint, encodeCheckpoint, typedArrayToBytes } from './checkpoint.js';
+import { decodeRunState, encodeRunState, runIdentity, type RunState } from './checkpoint-state.js';
 import { EpochPlan } from './epoch-plan.js';
 import { describeValue, InfoBatchError } from './errors.js';
 import type { PolicyConfig, PolicySelection, PruningPolicy } from './policy.js';
@@ -74,6 +74,17 @@ export interface RunSummary {
   readonly lossesRecorded: number;
 }
 
+/**
+ * Where a run continues, from {@link InfoBatch.resumePoint}: the epoch to run and the first plan
+ * position of it not yet done. `epoch === numEpochs` once the last epoch is complete.
+ */
+export interface ResumePoint {
+  /** 0-based epoch to continue (or begin). */
+  readonly epoch: number;
+  /** Plan positions of that epoch already done; skip them. */
+  readonly position: number;
+}
+
 /** Options of {@link InfoBatch.loadState}. */
 export interface LoadStateOptions {
   /** Policy instance to restore into; needed for policies that are not built in. */
@@ -86,6 +97,7 @@ const OPTION_KEYS = [
   'numSamples', 'numEpochs', 'pruneRatio', 'delta', 'threshold', 'seed', 'policy', 'scoreSmoothing', 'allowNegativeLosses',
 ] as const;
 const MAX_SEED = 0xffffffff;
+const FLOAT32_MAX = 3.4028234663852886e38;
 
 /**
  * InfoBatch: unbiased dynamic data pruning (Qin et al., ICLR 2024). Each epoch, a random part of
@@ -121,6 +133,8 @@ export class InfoBatch {
   private readonly scoreValues: Float32Array;
   private readonly plannedLengths: Int32Array;
   private lossesRecorded = 0;
+  /** The epoch last begun: its plan, as made, and the positions done (see markPosition). */
+  private inProgress: { plan: EpochPlan; position: number } | undefined;
 
   constructor(options: InfoBatchOptions) {
     const where = 'new InfoBatch()';
@@ -172,12 +186,15 @@ export class InfoBatch {
 
   /**
    * Makes the plan of `epoch`: which samples to visit, in which order, with which weights. The
-   * plan is a function of the seed, the epoch and the current scores alone, so asking twice
-   * (without recording in between) gives the same plan.
+   * plan is a function of the seed, the epoch and the scores when the epoch begins. The plan of
+   * the epoch in progress (the one last begun) is made once: asking for that epoch again returns
+   * the same plan, losses recorded since notwithstanding, also after {@link InfoBatch.loadState}
+   * (see {@link InfoBatch.resumePoint}). Beginning another epoch makes a new plan.
    * @param epoch - 0-based epoch in `[0, numEpochs)`.
    */
   beginEpoch(epoch: number): EpochPlan {
     assertInteger('InfoBatch.beginEpoch', 'epoch', epoch, 0, this.numEpochs - 1);
+    if (this.inProgress?.plan.epoch === epoch) return this.inProgress.plan;
     const random = SeededRandom.derive(this.seed, epoch);
     const selection = this.policy.planEpoch({
       epoch,
@@ -191,12 +208,82 @@ export class InfoBatch {
     assertSelection(this.policy.config.name, selection, this.numSamples);
     const { indices, weights } = shufflePlan(random, selection.indices, selection.weights);
     this.plannedLengths[epoch] = indices.length;
-    return new EpochPlan(epoch, selection.pruning, indices, weights, {
+    const plan = new EpochPlan(epoch, selection.pruning, indices, weights, {
       kept: indices.length,
       pruned: this.numSamples - indices.length,
       wellLearned: selection.wellLearned,
       threshold: selection.threshold,
     });
+    this.inProgress = { plan, position: 0 };
+    return plan;
+  }
+
+  /**
+   * Records that the first `position` positions of the epoch in progress are done (trained, their
+   * losses recorded), so that a checkpoint saved now resumes after them. Call it after each batch,
+   * or at least before each {@link InfoBatch.saveState}; `position` counts positions of the plan
+   * you iterate (of your shard, if you shard).
+   * @param epoch - the epoch in progress (the one last begun).
+   * @param position - positions done, in `[0, plan.length]`; `plan.length` marks the epoch complete.
+   *
+   * @example
+   * ```ts
+   * const plan = ib.beginEpoch(epoch);
+   * for (let start = 0; start < plan.length; start += 128) {
+   *   const indices = plan.indices.subarray(start, start + 128);
+   *   // ... train on the batch, ib.recordLosses(indices, losses) ...
+   *   ib.markPosition(epoch, start + indices.length);
+   * }
+   * ```
+   */
+  markPosition(epoch: number, position: number): void {
+    const where = 'InfoBatch.markPosition';
+    assertInteger(where, 'epoch', epoch, 0, this.numEpochs - 1);
+    const current = this.inProgress;
+    if (current === undefined) {
+      throw new InfoBatchError('INVALID_STATE', `${where} was called for epoch ${epoch} but no epoch has begun; call beginEpoch(${epoch}) first.`);
+    }
+    if (current.plan.epoch !== epoch) {
+      throw new InfoBatchError('INVALID_STATE', `${where} was called for epoch ${epoch} but the epoch in progress is ${current.plan.epoch}; mark positions of the epoch last begun.`);
+    }
+    assertInteger(where, 'position', position, 0, current.plan.length);
+    current.position = position;
+  }
+
+  /**
+   * Where the run continues: the epoch in progress and the position marked in it (see
+   * {@link InfoBatch.markPosition}), or the next epoch once the one in progress is complete. With
+   * no epoch in progress (a fresh run, or a version-1 checkpoint), the epoch after the last one
+   * planned, from position 0.
+   *
+   * Resume contract: `InfoBatch.loadState(ib.saveState())` continues exactly. Call
+   * `beginEpoch(resumePoint().epoch)`, which returns the plan in progress unchanged, skip its
+   * first `position` positions, and go on; the result is the run that would have happened without
+   * the interruption.
+   *
+   * @example
+   * ```ts
+   * const ib = InfoBatch.loadState(bytes);
+   * const { epoch: from, position } = ib.resumePoint();
+   * for (let epoch = from; epoch < ib.numEpochs; epoch++) {
+   *   const plan = ib.beginEpoch(epoch);
+   *   for (let start = epoch === from ? position : 0; start < plan.length; start += 128) {
+   *     // ... train on plan.indices.subarray(start, start + 128), then markPosition ...
+   *   }
+   * }
+   * ```
+   */
+  resumePoint(): ResumePoint {
+    const current = this.inProgress;
+    if (current !== undefined) {
+      const { plan, position } = current;
+      return position >= plan.length ? { epoch: plan.epoch + 1, position: 0 } : { epoch: plan.epoch, position };
+    }
+    let last = -1;
+    this.plannedLengths.forEach((length, epoch) => {
+      if (length >= 0) last = epoch;
+    });
+    return { epoch: last + 1, position: 0 };
   }
 
   /**
@@ -229,6 +316,9 @@ export class InfoBatch {
       const loss = losses[j]!;
       if (!Number.isFinite(loss)) {
         throw new InfoBatchError('NON_FINITE_LOSS', `'losses[${j}]' passed to ${where} (sample ${index}) is ${describeValue(loss)}; losses must be finite. Check the model's outputs and learning rate; nothing was recorded.`);
+      }
+      if (!Number.isFinite(Math.fround(loss))) {
+        throw new InfoBatchError('NON_FINITE_LOSS', `'losses[${j}]' passed to ${where} (sample ${index}) is ${loss}, beyond the float32 range (magnitude at most ${FLOAT32_MAX}) that scores are stored in; losses must be finite float32 values. Check the model's outputs and learning rate; nothing was recorded.`);
       }
       if (loss < 0 && !allowNegativeLosses) {
         throw new InfoBatchError('OUT_OF_RANGE', `'losses[${j}]' passed to ${where} (sample ${index}) is ${loss}, below 0; pass per-sample losses such as cross-entropy, or set allowNegativeLosses: true if your objective can be negative. Nothing was recorded.`);
@@ -282,20 +372,33 @@ export class InfoBatch {
   }
 
   /**
-   * The whole pruning state (options, policy, scores, totals) as versioned bytes with a checksum;
-   * {@link InfoBatch.loadState} continues the run exactly.
+   * The whole pruning state (options, policy, scores, totals, and the epoch in progress with its
+   * plan and the position marked in it) as versioned bytes with a checksum;
+   * {@link InfoBatch.loadState} continues the run exactly (see {@link InfoBatch.resumePoint}).
    */
   saveState(): Uint8Array {
-    const sections = [typedArrayToBytes(this.scoreValues), typedArrayToBytes(this.plannedLengths)];
-    const policyState = this.policy.saveState?.();
-    if (policyState !== undefined) sections.push(policyState);
-    return encodeCheckpoint({ ...this.identity(), lossesRecorded: this.lossesRecorded }, sections);
+    const current = this.inProgress;
+    return encodeRunState({
+      ...this.identityState(),
+      lossesRecorded: this.lossesRecorded,
+      scores: this.scoreValues,
+      plannedLengths: this.plannedLengths,
+      epochInProgress: current === undefined ? null : {
+        epoch: current.plan.epoch,
+        position: current.position,
+        pruning: current.plan.pruning,
+        wellLearned: current.plan.stats.wellLearned,
+        threshold: current.plan.stats.threshold,
+        indices: current.plan.indices,
+        weights: current.plan.weights,
+      },
+      policyState: this.policy.saveState?.(),
+    });
   }
 
   /** The options a checkpoint must share with the run it is restored into. */
-  private identity(): Record<string, unknown> {
+  private identityState(): Pick<RunState, 'numSamples' | 'numEpochs' | 'seed' | 'scoreSmoothing' | 'allowNegativeLosses' | 'policy'> {
     return {
-      library: 'infobatch',
       numSamples: this.numSamples,
       numEpochs: this.numEpochs,
       seed: this.seed,
@@ -306,39 +409,41 @@ export class InfoBatch {
   }
 
   /**
-   * Rebuilds a run from {@link InfoBatch.saveState}'s bytes.
+   * Rebuilds a run from {@link InfoBatch.saveState}'s bytes (format version 1 or 2). The bytes are
+   * checked (checksum, sizes, ranges, finiteness) before anything is allocated for them.
    * @param bytes - the checkpoint.
+   * @throws InfoBatchError 'CORRUPT_CHECKPOINT' naming the field when the bytes are damaged or
+   *   hold an impossible state; 'CHECKPOINT_MISMATCH' when `options.numSamples` differs.
    *
    * @example
    * ```ts
-   * await writeFile(path, ib.saveState());
+   * await writeAtomically(path, ib.saveState()); // durable atomic write, from infobatch/data/node
    * const resumed = InfoBatch.loadState(new Uint8Array(await readFile(path)));
+   * const { epoch, position } = resumed.resumePoint();
    * ```
    */
   static loadState(bytes: Uint8Array, options: LoadStateOptions = {}): InfoBatch {
     const where = 'InfoBatch.loadState';
     assertOptionBag(where, 'options', options);
     assertKnownKeys(where, options, ['policy', 'numSamples']);
-    const { header } = decodeCheckpoint(where, bytes);
-    if (options.numSamples !== undefined && header['numSamples'] !== options.numSamples) {
-      throw new InfoBatchError('CHECKPOINT_MISMATCH', `Checkpoint passed to ${where} is for numSamples ${describeValue(header['numSamples'])} but ${options.numSamples} were expected; load the checkpoint of this dataset.`);
+    const state = decodeRunState(where, bytes);
+    if (options.numSamples !== undefined && state.numSamples !== options.numSamples) {
+      throw new InfoBatchError('CHECKPOINT_MISMATCH', `Checkpoint passed to ${where} is for numSamples ${describeValue(state.numSamples)} but ${options.numSamples} were expected; load the checkpoint of this dataset.`);
     }
-    const config = header['policy'] as PolicyConfig;
-    const policy = options.policy ?? createPolicy(config);
     let instance: InfoBatch;
     try {
       instance = new InfoBatch({
-        numSamples: header['numSamples'] as number,
-        numEpochs: header['numEpochs'] as number,
-        seed: header['seed'] as number,
-        scoreSmoothing: header['scoreSmoothing'] as ScoreSmoothing,
-        allowNegativeLosses: header['allowNegativeLosses'] as boolean,
-        policy,
+        numSamples: state.numSamples,
+        numEpochs: state.numEpochs,
+        seed: state.seed,
+        scoreSmoothing: state.scoreSmoothing,
+        allowNegativeLosses: state.allowNegativeLosses,
+        policy: options.policy ?? createPolicy(state.policy),
       });
     } catch (cause) {
       throw new InfoBatchError('CORRUPT_CHECKPOINT', `Checkpoint passed to ${where} holds invalid options: ${(cause as Error).message}`, { cause });
     }
-    instance.restoreState(bytes);
+    instance.applyState(where, state);
     return instance;
   }
 
@@ -348,31 +453,35 @@ export class InfoBatch {
    * @param bytes - the checkpoint.
    */
   restoreState(bytes: Uint8Array): void {
-    const where = 'InfoBatch.restoreState';
-    const { header, sections } = decodeCheckpoint(where, bytes);
-    for (const [key, value] of Object.entries(this.identity())) {
-      if (canonicalJson(header[key]) !== canonicalJson(value)) {
-        throw new InfoBatchError('CHECKPOINT_MISMATCH', `Checkpoint passed to ${where} has ${key} ${canonicalJson(header[key])} but this run has ${canonicalJson(value)}; load it into a run built with the same options.`);
+    this.applyState('InfoBatch.restoreState', decodeRunState('InfoBatch.restoreState', bytes));
+  }
+
+  /** Checks a decoded checkpoint against this run, then adopts it; nothing changes on error. */
+  private applyState(where: string, state: RunState): void {
+    const saved = runIdentity(state);
+    for (const [key, value] of Object.entries(runIdentity(this.identityState()))) {
+      if (canonicalJson(saved[key]) !== canonicalJson(value)) {
+        throw new InfoBatchError('CHECKPOINT_MISMATCH', `Checkpoint passed to ${where} has ${key} ${canonicalJson(saved[key])} but this run has ${canonicalJson(value)}; load it into a run built with the same options.`);
       }
     }
-    const lossesRecorded = header['lossesRecorded'];
     const hasPolicyState = this.policy.saveState !== undefined;
-    if (
-      sections.length !== (hasPolicyState ? 3 : 2) ||
-      sections[0]!.length !== this.numSamples * 4 ||
-      sections[1]!.length !== this.numEpochs * 4 ||
-      typeof lossesRecorded !== 'number' || !Number.isSafeInteger(lossesRecorded) || lossesRecorded < 0
-    ) {
-      throw new InfoBatchError('CORRUPT_CHECKPOINT', `Checkpoint passed to ${where} has sections that do not match its header; load the bytes that saveState() wrote, unmodified.`);
+    if (hasPolicyState !== (state.policyState !== undefined)) {
+      throw new InfoBatchError('CORRUPT_CHECKPOINT', `Checkpoint passed to ${where} is not usable: 'policyState' is ${hasPolicyState ? 'missing although' : 'present although'} policy '${this.policy.config.name}' ${hasPolicyState ? 'keeps' : 'keeps no'} state. Load the bytes that saveState() wrote, unmodified.`);
     }
-    const scores = new Float32Array(this.numSamples);
-    bytesToTypedArray(sections[0]!, scores);
-    const planned = new Int32Array(this.numEpochs);
-    bytesToTypedArray(sections[1]!, planned);
-    if (hasPolicyState) this.policy.loadState?.(sections[2]!);
-    this.scoreValues.set(scores);
-    this.plannedLengths.set(planned);
-    this.lossesRecorded = lossesRecorded;
+    if (state.policyState !== undefined) this.policy.loadState?.(state.policyState);
+    this.scoreValues.set(state.scores);
+    this.plannedLengths.set(state.plannedLengths);
+    this.lossesRecorded = state.lossesRecorded;
+    const progress = state.epochInProgress;
+    this.inProgress = progress === null ? undefined : {
+      plan: new EpochPlan(progress.epoch, progress.pruning, progress.indices, progress.weights, {
+        kept: progress.indices.length,
+        pruned: this.numSamples - progress.indices.length,
+        wellLearned: progress.wellLearned,
+        threshold: progress.threshold,
+      }),
+      position: progress.position,
+    };
   }
 }
 
@@ -391,5 +500,13 @@ function assertSelection(name: string, selection: PolicySelection, numSamples: n
   const { indices, weights } = selection;
   if (!(indices instanceof Int32Array) || !(weights instanceof Float32Array) || indices.length !== weights.length || indices.length > numSamples) {
     throw new InfoBatchError('INVALID_STATE', `Policy '${name}' returned an invalid selection: indices must be an Int32Array and weights a Float32Array of equal length at most numSamples (${numSamples}).`);
+  }
+  // What a checkpoint of the plan must satisfy to load again (see checkpoint-state.ts).
+  for (let p = 0; p < weights.length; p++) {
+    const index = indices[p]!;
+    const weight = weights[p]!;
+    if (index < 0 || index >= numSamples || !(weight >= 0 && weight < Infinity)) {
+      throw new InfoBatchError('INVALID_STATE', `Policy '${name}' returned an invalid selection: sample ${index} with weight ${describeValue(weight)} at position ${p}; ids must be in [0, ${numSamples - 1}] and weights finite and >= 0.`);
+    }
   }
 }

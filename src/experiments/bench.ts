@@ -1,15 +1,17 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { cpus, platform } from 'node:os';
 import { join } from 'node:path';
 import { annealingStartEpoch } from '../core/annealing.js';
 import { canonicalJson } from '../core/canonical-json.js';
 import { InfoBatchError } from '../core/errors.js';
 import type { PolicyConfig } from '../core/policy.js';
+import { ensureDirectory, writeAtomically } from '../data/node/atomic-write.js';
 import type { ModelKind } from './models.js';
 import type { PolicySpec } from './policy-spec.js';
 import type { BenchResults, EpochRecord, RunImage, RunResult } from './results.js';
 import { renderHtmlReport } from './report-html.js';
 import { renderMarkdownReport } from './report-markdown.js';
+import { parseResults } from './results-file.js';
 import { datasetTensors, runTraining, warmUp } from './train-run.js';
 import { loadBenchDataset } from './datasets.js';
 import { getTask } from './tasks/registry.js';
@@ -99,26 +101,15 @@ async function readExisting(path: string, config: BenchResults['config']): Promi
   let text: string;
   try {
     text = await readFile(path, 'utf8');
-  } catch {
-    return [];
-  }
-  let previous: BenchResults;
-  try {
-    previous = JSON.parse(text) as BenchResults;
   } catch (cause) {
-    throw new InfoBatchError('INVALID_DATA', `${path} is not valid JSON; move it away to start a fresh bench in this folder.`, { cause });
+    if ((cause as { code?: unknown }).code === 'ENOENT') return [];
+    throw cause;
   }
+  const previous = parseResults(text, path);
   if (canonicalJson(previous.config) !== canonicalJson(config)) {
     throw new InfoBatchError('INVALID_OPTION', `${path} holds a bench with another configuration (${canonicalJson(previous.config)}); use another --out folder, or the same options to resume it.`);
   }
   return previous.runs;
-}
-
-/** Writes a file atomically (temporary file, then rename). */
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, text);
-  await rename(temporary, path);
 }
 
 function mean(values: number[]): number {
@@ -208,7 +199,7 @@ async function keepArtifacts(out: string, run: RunResult, artifacts: readonly Ta
   const images: RunImage[] = [];
   for (const artifact of artifacts) {
     const file = `${fileSafe(run.label)}-seed${run.seed}-${fileSafe(artifact.file)}`;
-    await writeFile(join(out, file), artifact.bytes);
+    await writeAtomically(join(out, file), artifact.bytes);
     if (file.endsWith('.png')) images.push({ file, caption: artifact.caption, pngBase64: Buffer.from(artifact.bytes).toString('base64') });
   }
   if (images.length > 0) run.images = images;
@@ -223,7 +214,7 @@ async function keepArtifacts(out: string, run: RunResult, artifacts: readonly Ta
  */
 export async function runBench(options: BenchOptions): Promise<BenchResults> {
   const log = options.log ?? (() => {});
-  await mkdir(options.out, { recursive: true });
+  await ensureDirectory(options.out, "'out'");
   const resultsPath = join(options.out, RESULTS_FILE);
   const config = configOf(options);
   const runs = await readExisting(resultsPath, config);
@@ -281,7 +272,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
           run.final.savedFraction = 1 - run.final.samplesForwarded / fullDataSamples;
         }
         runs.push(run);
-        await writeAtomic(resultsPath, JSON.stringify(results(), null, 1));
+        await writeAtomically(resultsPath, JSON.stringify(results(), null, 1));
         log(`done ${spec.label} seed ${seed}: ${trainer.describe(run)}, saved ${(run.final.savedFraction * 100).toFixed(1)}% of sample passes, ${run.final.trainSeconds.toFixed(1)} s + ${run.final.pruneSeconds.toFixed(2)} s pruning`);
       }
     }
@@ -289,8 +280,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     trainer.dispose();
   }
   const final = results();
-  await writeAtomic(resultsPath, JSON.stringify(final, null, 1));
-  await writeAtomic(join(options.out, 'report.md'), renderMarkdownReport(final));
-  await writeAtomic(join(options.out, 'report.html'), renderHtmlReport(final));
+  await writeAtomically(resultsPath, JSON.stringify(final, null, 1));
+  await writeAtomically(join(options.out, 'report.md'), renderMarkdownReport(final));
+  await writeAtomically(join(options.out, 'report.html'), renderHtmlReport(final));
   return final;
 }

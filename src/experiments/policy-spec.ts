@@ -1,5 +1,6 @@
 import { InfoBatchError } from '../core/errors.js';
 import type { PolicyConfig } from '../core/policy.js';
+import { createPolicy } from '../policies/registry.js';
 
 /**
  * One entry of `--policies`: `name[:option=value]...`, a preset name, or a run matched to the
@@ -30,7 +31,8 @@ const PRESETS: Record<string, PolicyConfig> = {
 const SHORT_OPTIONS: Record<string, string> = { r: 'pruneRatio', target: 'targetSaving', eps: 'epsilon' };
 
 /**
- * Parses a comma-separated `--policies` value.
+ * Parses a comma-separated `--policies` value, and checks every policy's options by building it,
+ * so a bad entry fails before anything trains.
  * @param text - e.g. `full,infobatch,infobatch:r=0.3,random@matched,ucb`.
  *
  * @example
@@ -67,6 +69,12 @@ function parseOne(label: string): PolicySpec {
     if (match === null) throw new InfoBatchError('INVALID_OPTION', `Policy option ${JSON.stringify(pair)} in '--policies' must look like name=value (e.g. infobatch:r=0.3).`);
     const key = SHORT_OPTIONS[match[1]!] ?? match[1]!;
     config[key] = parseValue(match[2]!);
+  }
+  // Build the policy once now, so a bad option fails before any run trains.
+  try {
+    createPolicy(config as PolicyConfig);
+  } catch (cause) {
+    throw new InfoBatchError('INVALID_OPTION', `Policy ${JSON.stringify(label)} in '--policies' is invalid: ${(cause as Error).message}`, { cause });
   }
   return { label, config: config as PolicyConfig };
 }

@@ -24,12 +24,17 @@ function shapeText(shape: readonly number[]): string {
 }
 
 /**
- * Throws unless `loss` holds one value per sample of a batch of `size`: shape `[size]` or `[size, 1, …]`.
+ * Throws unless `loss` holds one value per sample of a batch of `size`: shape `[size]` or
+ * `[size, 1, …]`, or a scalar when the batch has one sample (that sample's loss), and is not disposed.
  * @param subject - how messages name the loss, e.g. "'perSampleLoss' passed to InfoBatchTfjs.update".
  * @internal
  */
 export function assertPerSampleLoss(subject: string, loss: tf.Tensor, size: number): void {
+  if (loss.isDisposed) {
+    throw new InfoBatchError('INVALID_STATE', `${subject} is a disposed tensor (shape ${shapeText(loss.shape)}); pass the per-sample losses before disposing them (inside optimizer.minimize, return them from the same function).`);
+  }
   const shape = loss.shape;
+  if (shape.length === 0 && size === 1) return;
   if (shape.length === 0) {
     throw new InfoBatchError('SCALAR_LOSS', `${subject} is a scalar (rank 0) but the batch has ${size} samples: it is already reduced. Compute one loss per sample with tf.Reduction.NONE (e.g. tf.losses.softmaxCrossEntropy(ys, logits, undefined, undefined, tf.Reduction.NONE)) or a per-sample helper of infobatch/tfjs.`);
   }
@@ -116,8 +121,8 @@ export class InfoBatchTfjs {
    * the per-sample losses as scores. Works inside `optimizer.minimize`, `tf.tidy` and
    * `tf.variableGrads` without leaking: the only tensor it keeps is a copy of the losses, disposed
    * as soon as its read settles.
-   * @param perSampleLoss - one loss per sample of the batch, shape `[B]` (or `[B, 1]`), computed
-   *   without reduction (`tf.Reduction.NONE`).
+   * @param perSampleLoss - one loss per sample of the batch, shape `[B]` (or `[B, 1]`; a scalar
+   *   when `B` is 1), computed without reduction (`tf.Reduction.NONE`).
    * @param batch - the plan batch the losses belong to (its `indices` and `weights`).
    * @throws InfoBatchError 'SCALAR_LOSS' for an already reduced loss, 'SHAPE_MISMATCH' when the
    *   loss does not have one value per sample.

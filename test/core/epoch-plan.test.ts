@@ -25,6 +25,18 @@ describe('EpochPlan.batches', () => {
     expect(() => planOf(3).batches(0)).toThrow(/'batchSize' passed to EpochPlan.numBatches must be >= 1 but got 0/);
     expect(() => planOf(3).batches(2, { droplast: true } as never)).toThrow(/Unknown option 'droplast'/);
   });
+
+  it('rejects options that are not an object with an InfoBatchError', () => {
+    for (const call of [
+      () => planOf(3).batches(8, null as never),
+      () => planOf(3).numBatches(8, null as never),
+      () => planOf(3).shard(0, 2, null as never),
+      () => planOf(3).batches(8, 'x' as never),
+    ]) {
+      expect(call).toThrow(InfoBatchError);
+      expect(call).toThrow(/'options' passed to EpochPlan\.(batches|numBatches|shard) must be an options object but got (null|"x")/);
+    }
+  });
 });
 
 describe('EpochPlan.shard', () => {

@@ -21,6 +21,9 @@ describe('parsePolicySpecs', () => {
     ['fulll', /Unknown policy "fulll"/],
     ['infobatch:r', /must look like name=value/],
     ['full,random@matched', /no plain 'infobatch' run/],
+    ['full,infobatch:r=2', /infobatch:r=2.*'pruneRatio'.*but got 2/],
+    ['ucb:pruneRatio=-1', /ucb:pruneRatio=-1.*pruneRatio/],
+    ['infobatch:colour=red', /infobatch:colour=red.*colour/],
   ])('rejects %j', (text, message) => {
     expect(() => parsePolicySpecs(text)).toThrow(InfoBatchError);
     expect(() => parsePolicySpecs(text)).toThrow(message);

@@ -109,6 +109,31 @@ describe('InfoBatchTfjs.update', () => {
     expect(ibt.pending).toBe(0);
   });
 
+  it("accepts a rank-0 loss on a 1-sample batch as that sample's loss", async () => {
+    const ibt = new InfoBatchTfjs(new InfoBatch({ numSamples: 4, numEpochs: 1 }));
+    const before = tf.memory().numTensors;
+    const loss = tf.scalar(0.75);
+    const objective = ibt.update(loss, batchOf([3], [2]));
+    expect((await objective.data())[0]).toBeCloseTo(1.5, 6);
+    await ibt.flush();
+    expect(ibt.ib.scores[3]).toBe(0.75);
+    objective.dispose();
+    loss.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('refuses a disposed loss tensor with an InfoBatchError, recording nothing', () => {
+    const ibt = new InfoBatchTfjs(new InfoBatch({ numSamples: 4, numEpochs: 1 }));
+    const loss = tf.tensor1d([1, 2]);
+    loss.dispose();
+    const before = tf.memory().numTensors;
+    expect(() => ibt.update(loss, batchOf([0, 1], [1, 1]))).toThrow(
+      expect.objectContaining({ name: 'InfoBatchError', code: 'INVALID_STATE', message: expect.stringMatching(/'perSampleLoss' passed to InfoBatchTfjs.update is a disposed tensor/) }),
+    );
+    expect(ibt.pending).toBe(0);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it.each([
     { name: 'per-element losses [B, C]', shape: [4, 3], message: /must have shape \[4\].*rank 2, shape \[4, 3\]/ },
     { name: 'too many losses', shape: [5], message: /must have shape \[4\].*rank 1, shape \[5\]/ },

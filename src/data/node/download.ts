@@ -1,11 +1,13 @@
 /**
- * Node-only checksum-verified download with an atomic write (temporary file + rename), so a
- * crash or a bad mirror never leaves a partial or wrong file at the destination.
+ * Node-only checksum-verified download with a durable atomic write (temporary file + fsync +
+ * rename), so a crash or a bad mirror never leaves a partial or wrong file at the destination.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import { InfoBatchError } from '../../core/errors.js';
+import { writeAtomically } from './atomic-write.js';
+
+export { writeAtomically } from './atomic-write.js';
 
 /** The part of a fetch `Response` that {@link downloadVerified} uses. */
 export interface FetchResponseLike {
@@ -82,26 +84,4 @@ export async function downloadVerified(options: DownloadOptions): Promise<void> 
     `Could not download ${options.dest}: no URL gave a file with the expected checksum. Tried ${failures.join('; ')}. ` +
       `Check your network connection, or download the file by hand into ${dirname(options.dest)}.`,
   );
-}
-
-/**
- * Writes bytes to `dest` via a uniquely named temporary file in the same directory and a rename.
- *
- * @param dest - Final path.
- * @param bytes - Contents.
- * @example
- * ```ts
- * await writeAtomically('cache/file.bin', bytes);
- * ```
- */
-export async function writeAtomically(dest: string, bytes: Uint8Array): Promise<void> {
-  await mkdir(dirname(dest), { recursive: true });
-  const tmp = `${dest}.${process.pid}.${randomUUID()}.tmp`;
-  try {
-    await writeFile(tmp, bytes, { flag: 'wx' });
-    await rename(tmp, dest);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
 }

@@ -1,0 +1,271 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { crc32 } from '../../src/core/crc32.js';
+import { decodeCheckpointPrefix, encodeCheckpoint, encodeCheckpointPrefix } from '../../src/core/checkpoint.js';
+import { InfoBatch, InfoBatchError, UcbPolicy } from '../../src/index.js';
+import { expectCode, runEpochs, syntheticLoss } from './helpers.js';
+
+/** Rewrites the stored CRC so that a crafted checkpoint passes the checksum. */
+function withValidCrc(bytes: Uint8Array): Uint8Array {
+  const out = bytes.slice();
+  new DataView(out.buffer).setUint32(out.length - 4, crc32(out.subarray(0, out.length - 4)), true);
+  return out;
+}
+
+/** The JSON header and sections of a version-2 checkpoint, to craft variants of it. */
+function unpack(bytes: Uint8Array): { header: Record<string, unknown>; sections: Uint8Array[] } {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = view.getUint32(8, true);
+  const count = view.getUint32(12, true);
+  const prefix = 16 + 8 * count;
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(prefix, prefix + headerLength))) as Record<string, unknown>;
+  const sections: Uint8Array[] = [];
+  let offset = prefix + headerLength;
+  for (let i = 0; i < count; i++) {
+    const length = view.getUint32(16 + 8 * i, true) + view.getUint32(20 + 8 * i, true) * 2 ** 32;
+    sections.push(bytes.slice(offset, offset + length));
+    offset += length;
+  }
+  return { header, sections };
+}
+
+/** A run stopped in the middle of epoch 1 (two batches of 32 done and marked). */
+function midEpochRun(options: Partial<ConstructorParameters<typeof InfoBatch>[0]> = {}): InfoBatch {
+  const ib = new InfoBatch({ numSamples: 300, numEpochs: 6, seed: 5, ...options });
+  runEpochs(ib, 0, 1);
+  const plan = ib.beginEpoch(1);
+  const batches = [...plan.batches(32)];
+  for (const batch of batches.slice(0, 2)) ib.recordLosses(batch.indices, Array.from(batch.indices, (i) => syntheticLoss(i, 1)));
+  ib.markPosition(1, 64);
+  return ib;
+}
+
+describe('mid-epoch resume', () => {
+  it('gives back the plan in progress after load (the issue repro: 1000, not 877)', () => {
+    const ib = new InfoBatch({ numSamples: 1000, numEpochs: 10 });
+    const p = ib.beginEpoch(0);
+    const [b] = p.batches(500);
+    ib.recordLosses(b!.indices, Float32Array.from(b!.indices, (i) => i / 1000));
+    const resumed = InfoBatch.loadState(ib.saveState());
+    const again = resumed.beginEpoch(0);
+    expect(again.length).toBe(1000);
+    expect(again.indices).toEqual(p.indices);
+    expect(again.weights).toEqual(p.weights);
+    expect(again.stats).toEqual(p.stats);
+  });
+
+  it('keeps the plan of the epoch in progress in a live run too: beginEpoch(e) twice gives the same plan', () => {
+    const ib = new InfoBatch({ numSamples: 200, numEpochs: 4 });
+    runEpochs(ib, 0, 1);
+    const first = ib.beginEpoch(1);
+    ib.recordLosses([0, 1, 2], [9, 9, 9]);
+    expect(ib.beginEpoch(1).indices).toEqual(first.indices);
+    expect(ib.summary().epochsPlanned).toBe(2);
+  });
+
+  it('records the position reached and reports where to continue', () => {
+    const ib = new InfoBatch({ numSamples: 100, numEpochs: 3 });
+    expect(ib.resumePoint()).toEqual({ epoch: 0, position: 0 });
+    const plan = ib.beginEpoch(0);
+    expect(ib.resumePoint()).toEqual({ epoch: 0, position: 0 });
+    ib.markPosition(0, 40);
+    expect(ib.resumePoint()).toEqual({ epoch: 0, position: 40 });
+    expect(InfoBatch.loadState(ib.saveState()).resumePoint()).toEqual({ epoch: 0, position: 40 });
+    ib.markPosition(0, plan.length);
+    expect(ib.resumePoint()).toEqual({ epoch: 1, position: 0 });
+    expect(InfoBatch.loadState(ib.saveState()).resumePoint()).toEqual({ epoch: 1, position: 0 });
+  });
+
+  it('rejects a bad position with state unchanged', () => {
+    const ib = new InfoBatch({ numSamples: 100, numEpochs: 3 });
+    expectCode(() => ib.markPosition(0, 0), 'INVALID_STATE', /markPosition.*no epoch has begun/);
+    ib.beginEpoch(0);
+    ib.markPosition(0, 10);
+    expectCode(() => ib.markPosition(1, 5), 'INVALID_STATE', /epoch 1 .*epoch in progress is 0/);
+    expectCode(() => ib.markPosition(0, 101), 'OUT_OF_RANGE', /'position' passed to InfoBatch.markPosition must be in \[0, 100\] but got 101/);
+    expectCode(() => ib.markPosition(0, 1.5), 'INVALID_TYPE', /'position'/);
+    expect(ib.resumePoint()).toEqual({ epoch: 0, position: 10 });
+  });
+
+  it('property: resuming from a checkpoint saved after any batch gives the uninterrupted run', () => {
+    const numSamples = 157;
+    const numEpochs = 5;
+    const batchSize = 16;
+    const train = (ib: InfoBatch, stopAfter: number): { order: number[]; bytes?: Uint8Array } => {
+      const order: number[] = [];
+      let steps = 0;
+      const { epoch: from, position } = ib.resumePoint();
+      for (let epoch = from; epoch < numEpochs; epoch++) {
+        const plan = ib.beginEpoch(epoch);
+        for (let start = epoch === from ? position : 0; start < plan.length; start += batchSize) {
+          const indices = plan.indices.subarray(start, Math.min(start + batchSize, plan.length));
+          order.push(...Array.from(indices, (i, j) => i * 1000 + Math.round(plan.weights[start + j]! * 100)));
+          ib.recordLosses(indices, Array.from(indices, (i) => syntheticLoss(i, epoch)));
+          ib.markPosition(epoch, start + indices.length);
+          if (++steps === stopAfter) return { order, bytes: ib.saveState() };
+        }
+      }
+      return { order };
+    };
+    const options = { numSamples, numEpochs, seed: 9 };
+    const reference = new InfoBatch(options);
+    const whole = train(reference, -1).order;
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 40 }), (stopAfter) => {
+        const first = train(new InfoBatch(options), stopAfter);
+        if (first.bytes === undefined) return;
+        const resumed = InfoBatch.loadState(first.bytes);
+        const rest = train(resumed, -1).order;
+        expect([...first.order, ...rest]).toEqual(whole);
+        expect(new Uint8Array(resumed.scores.buffer)).toEqual(new Uint8Array(reference.scores.buffer));
+        expect(resumed.summary()).toEqual(reference.summary());
+      }),
+      { numRuns: 40, seed: 12 },
+    );
+  });
+
+  it('loads a version-1 checkpoint (no epoch in progress: resumes at the next epoch)', () => {
+    const ib = new InfoBatch({ numSamples: 50, numEpochs: 4, seed: 2 });
+    runEpochs(ib, 0, 2);
+    // Version 1 layout: u32 section lengths, sections scores and planned lengths only.
+    const header = new TextEncoder().encode(JSON.stringify({
+      library: 'infobatch', numSamples: 50, numEpochs: 4, seed: 2, scoreSmoothing: 'last', allowNegativeLosses: false,
+      policy: ib.policy.config, lossesRecorded: ib.summary().lossesRecorded,
+    }));
+    const scores = new Uint8Array(ib.scores.slice().buffer);
+    const planned = new Uint8Array(Int32Array.of(50, ib.summary().samplesVisited - 50, -1, -1).buffer);
+    const bytes = new Uint8Array(16 + 8 + header.length + scores.length + planned.length + 4);
+    const view = new DataView(bytes.buffer);
+    view.setUint32(0, 0x4b434249, true);
+    view.setUint32(4, 1, true);
+    view.setUint32(8, header.length, true);
+    view.setUint32(12, 2, true);
+    view.setUint32(16, scores.length, true);
+    view.setUint32(20, planned.length, true);
+    bytes.set(header, 24);
+    bytes.set(scores, 24 + header.length);
+    bytes.set(planned, 24 + header.length + scores.length);
+    const resumed = InfoBatch.loadState(withValidCrc(bytes));
+    expect(resumed.resumePoint()).toEqual({ epoch: 2, position: 0 });
+    expect(resumed.beginEpoch(2).indices).toEqual(ib.beginEpoch(2).indices);
+  });
+});
+
+describe('checkpoint section lengths', () => {
+  it('encodes lengths of sections above 4 GiB (numSamples up to 2^31 - 1) without allocating them', () => {
+    const big = 4 * (2 ** 31 - 1);
+    const prefix = encodeCheckpointPrefix(123, [big, big, 8]);
+    expect(decodeCheckpointPrefix(prefix)).toEqual({ version: 2, headerLength: 123, sectionLengths: [big, big, 8] });
+  });
+
+  it('refuses a checkpoint whose declared sizes exceed its bytes, before allocating', () => {
+    const ib = new InfoBatch({ numSamples: 10, numEpochs: 5 });
+    const { header, sections } = unpack(ib.saveState());
+    const crafted = withValidCrc(encodeCheckpoint({ ...header, numSamples: 2e8 }, sections));
+    expectCode(() => InfoBatch.loadState(crafted), 'CORRUPT_CHECKPOINT', /'scores'.*40 bytes.*2e\+?8|'scores'.*800000000/);
+  });
+});
+
+describe('checkpoint contents are checked', () => {
+  const craft = (edit: (parts: { header: Record<string, unknown>; sections: Uint8Array[] }) => void, options = {}): Uint8Array => {
+    const parts = unpack(midEpochRun(options).saveState());
+    edit(parts);
+    return encodeCheckpoint(parts.header, parts.sections);
+  };
+  const setF32 = (section: Uint8Array, i: number, v: number): void => new DataView(section.buffer, section.byteOffset).setFloat32(i * 4, v, true);
+  const setI32 = (section: Uint8Array, i: number, v: number): void => new DataView(section.buffer, section.byteOffset).setInt32(i * 4, v, true);
+
+  it.each([
+    ['a negative score', (p: { sections: Uint8Array[] }) => setF32(p.sections[0]!, 3, -5), /'scores\[3\]'.*-5/],
+    ['an infinite score', (p: { sections: Uint8Array[] }) => setF32(p.sections[0]!, 7, Infinity), /'scores\[7\]'.*Infinity/],
+    ['a planned length above numSamples', (p: { sections: Uint8Array[] }) => setI32(p.sections[1]!, 0, 500), /'plannedLengths\[0\]'.*500/],
+    ['a planned length below -1', (p: { sections: Uint8Array[] }) => setI32(p.sections[1]!, 4, -7), /'plannedLengths\[4\]'.*-7/],
+    ['a plan index out of range', (p: { sections: Uint8Array[] }) => setI32(p.sections[2]!, 5, 300), /'planIndices\[5\]'.*300/],
+    ['a NaN plan weight', (p: { sections: Uint8Array[] }) => setF32(p.sections[3]!, 2, NaN), /'planWeights\[2\]'.*NaN/],
+  ])('refuses %s with a valid CRC', (_name, edit, message) => {
+    expectCode(() => InfoBatch.loadState(craft(edit)), 'CORRUPT_CHECKPOINT', message);
+  });
+
+  it.each([
+    ['no policy', (h: Record<string, unknown>) => delete h['policy'], /'policy'/],
+    ['a negative lossesRecorded', (h: Record<string, unknown>) => (h['lossesRecorded'] = -3), /'lossesRecorded'.*-3/],
+    ['a position past the plan', (h: Record<string, unknown>) => ((h['epochInProgress'] as Record<string, unknown>)['position'] = 10_000), /'epochInProgress.position'.*10000/],
+    ['an epoch out of range', (h: Record<string, unknown>) => ((h['epochInProgress'] as Record<string, unknown>)['epoch'] = 6), /'epochInProgress.epoch'.*6/],
+    ['a string numSamples', (h: Record<string, unknown>) => (h['numSamples'] = '300'), /'numSamples'.*"300"/],
+  ])('refuses a header with %s', (_name, edit, message) => {
+    expectCode(() => InfoBatch.loadState(craft((p) => edit(p.header))), 'CORRUPT_CHECKPOINT', message);
+  });
+
+  it('refuses a plan whose length disagrees with plannedLengths', () => {
+    const bytes = craft((p) => setI32(p.sections[1]!, 1, 10));
+    expectCode(() => InfoBatch.loadState(bytes), 'CORRUPT_CHECKPOINT', /'planIndices'.*plannedLengths\[1\]/);
+  });
+
+  it('accepts negative scores when the run allows negative losses', () => {
+    const bytes = craft((p) => setF32(p.sections[0]!, 3, -5), { allowNegativeLosses: true });
+    expect(InfoBatch.loadState(bytes).scores[3]).toBe(-5);
+  });
+
+  it('leaves state unchanged when restoreState refuses', () => {
+    const target = midEpochRun();
+    const before = target.saveState();
+    expect(() => target.restoreState(craft((p) => setF32(p.sections[0]!, 3, -5)))).toThrow(InfoBatchError);
+    expect(target.saveState()).toEqual(before);
+  });
+
+  it('property: a flipped bit or a truncation is always refused', () => {
+    const bytes = midEpochRun({ policy: new UcbPolicy() }).saveState();
+    fc.assert(
+      fc.property(fc.nat(bytes.length * 8 - 1), (bit) => {
+        const flipped = bytes.slice();
+        flipped[bit >> 3]! ^= 1 << (bit & 7);
+        expect(() => InfoBatch.loadState(flipped)).toThrow(InfoBatchError);
+      }),
+      { numRuns: 300, seed: 21 },
+    );
+    fc.assert(
+      fc.property(fc.nat(bytes.length - 1), (length) => {
+        expect(() => InfoBatch.loadState(bytes.subarray(0, length))).toThrow(InfoBatchError);
+      }),
+      { numRuns: 100, seed: 22 },
+    );
+  });
+
+  it('property: crafted bytes with a valid CRC are refused with an InfoBatchError or load a sane state', () => {
+    const bytes = midEpochRun().saveState();
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(bytes.length - 5), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 3 }), (edits) => {
+        const crafted = bytes.slice();
+        for (const [position, xor] of edits) crafted[position]! ^= xor;
+        let resumed: InfoBatch;
+        try {
+          resumed = InfoBatch.loadState(withValidCrc(crafted));
+        } catch (error) {
+          expect(error).toBeInstanceOf(InfoBatchError);
+          return;
+        }
+        const summary = resumed.summary();
+        expect(summary.savedFraction).toBeGreaterThanOrEqual(0);
+        expect(summary.savedFraction).toBeLessThanOrEqual(1);
+        for (const score of resumed.scores) expect(Number.isNaN(score) || (score >= 0 && Number.isFinite(score))).toBe(true);
+        const { epoch, position } = resumed.resumePoint();
+        if (epoch < resumed.numEpochs) expect(position).toBeLessThanOrEqual(resumed.beginEpoch(epoch).length);
+        expect(InfoBatch.loadState(resumed.saveState()).saveState()).toEqual(resumed.saveState());
+      }),
+      { numRuns: 150, seed: 23 },
+    );
+  });
+});
+
+describe('losses above the float32 range', () => {
+  it('are refused with NON_FINITE_LOSS, state unchanged', () => {
+    const ib = new InfoBatch({ numSamples: 4, numEpochs: 4 });
+    ib.recordLosses([1], [2]);
+    expectCode(() => ib.recordLosses([0], [4e38]), 'NON_FINITE_LOSS', /'losses\[0\]'.*4e\+38.*float32/);
+    expectCode(() => ib.recordLosses([0, 2], [1, -4e38]), 'NON_FINITE_LOSS', /'losses\[1\]'/);
+    expect(Array.from(ib.scores)).toEqual([NaN, 2, NaN, NaN]);
+    expect(ib.summary().lossesRecorded).toBe(1);
+    ib.recordLosses([0], [3.4e38]); // just inside
+    expect(ib.scores[0]).toBe(Math.fround(3.4e38));
+  });
+});
