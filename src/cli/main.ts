@@ -1,56 +1,60 @@
 #!/usr/bin/env node
-import { Command, InvalidArgumentError } from 'commander';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { Command } from 'commander';
+import { dirname, join, resolve } from 'node:path';
 import { InfoBatchError } from '../core/errors.js';
+import { ensureDirectory, writeAtomically } from '../data/node/atomic-write.js';
 import { runBench } from '../experiments/bench.js';
 import { formatDemoTable, runDemo } from '../experiments/demo.js';
 import type { ModelKind } from '../experiments/models.js';
 import { mergeResults } from '../experiments/merge-results.js';
-import { parsePolicySpecs } from '../experiments/policy-spec.js';
+import { parsePolicySpecs, type PolicySpec } from '../experiments/policy-spec.js';
 import { renderHtmlReport } from '../experiments/report-html.js';
 import { renderMarkdownReport } from '../experiments/report-markdown.js';
-import type { BenchResults } from '../experiments/results.js';
+import { readResultsFile } from '../experiments/results-file.js';
 import { getTask } from '../experiments/tasks/registry.js';
 import { TASK_NAMES, type Task, type TaskName } from '../experiments/tasks/task.js';
 import { selectBackend } from '../tfjs/backend.js';
+import { outFolder, seedList, strictNumber, usageError, USAGE_EXIT_CODE } from './args.js';
 import { createProgress } from './progress.js';
 
 function positiveInteger(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got ${JSON.stringify(value)}`);
+  const n = strictNumber(value);
+  if (!Number.isInteger(n) || n < 1) throw usageError(`expected a positive integer, got ${JSON.stringify(value)}`);
   return n;
 }
 
 function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number, got ${JSON.stringify(value)}`);
+  const n = strictNumber(value);
+  if (!Number.isFinite(n) || n <= 0) throw usageError(`expected a positive number, got ${JSON.stringify(value)}`);
   return n;
 }
 
 function nonNegativeNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a number >= 0, got ${JSON.stringify(value)}`);
+  const n = strictNumber(value);
+  if (!Number.isFinite(n) || n < 0) throw usageError(`expected a number >= 0, got ${JSON.stringify(value)}`);
   return n;
 }
 
 function taskName(value: string): 'classification' | TaskName {
   if (value !== 'classification' && !(TASK_NAMES as readonly string[]).includes(value)) {
-    throw new InvalidArgumentError(`expected classification, ${TASK_NAMES.join(', ')}; got ${JSON.stringify(value)}`);
+    throw usageError(`expected classification, ${TASK_NAMES.join(', ')}; got ${JSON.stringify(value)}`);
   }
   return value as 'classification' | TaskName;
 }
 
 function modelKind(value: string): ModelKind {
-  if (value !== 'cnn' && value !== 'mlp') throw new InvalidArgumentError(`expected cnn or mlp, got ${JSON.stringify(value)}`);
+  if (value !== 'cnn' && value !== 'mlp') throw usageError(`expected cnn or mlp, got ${JSON.stringify(value)}`);
   return value;
 }
 
-/** `--seeds 3` means seeds 0, 1, 2; `--seeds 0,4,7` lists them. */
-function seedList(value: string): number[] {
-  const parts = value.split(',').map((s) => Number(s.trim()));
-  if (parts.some((n) => !Number.isInteger(n) || n < 0)) throw new InvalidArgumentError(`expected a count or a comma-separated list of seeds, got ${JSON.stringify(value)}`);
-  return parts.length === 1 ? Array.from({ length: parts[0]! }, (_, i) => i) : parts;
+/** `--policies`: every entry parsed and its policy built now, so a bad one fails before training. */
+function policyList(value: string): PolicySpec[] {
+  try {
+    return parsePolicySpecs(value);
+  } catch (error) {
+    if (error instanceof InfoBatchError) throw usageError(error.message);
+    throw error;
+  }
 }
 
 function commandLine(): string {
@@ -99,23 +103,23 @@ program
   });
 
 function positiveIntegerOrZero(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected an integer >= 0, got ${JSON.stringify(value)}`);
+  const n = strictNumber(value);
+  if (!Number.isInteger(n) || n < 0) throw usageError(`expected an integer >= 0, got ${JSON.stringify(value)}`);
   return n;
 }
 
 program
   .command('bench')
   .description('run policies x seeds on one recipe; write results.json, report.md and report.html (resumable)')
-  .requiredOption('--out <dir>', 'output folder (an interrupted bench resumes from it)')
+  .requiredOption('--out <dir>', 'output folder (an interrupted bench resumes from it)', outFolder)
   .option('--task <name>', `what to train: classification (dataset + model), or a task family: ${TASK_NAMES.join(', ')} (own data, model, loss and metric; see the README)`, taskName, 'classification')
   .option('--dataset <name>', 'classification: synthetic, fashion-mnist, mnist or digits', 'fashion-mnist')
   .option('--data-dir <dir>', "folder of the dataset files; with --task, the folder holding the datasets' folders (default ../shared/data)")
   .option('--download', 'download missing dataset files from the official location (checksummed; classification)')
   .option('--model <kind>', 'classification: cnn or mlp', modelKind, 'cnn')
   .option('--epochs <n>', "epochs of the recipe (default 15; with --task, the task's default)", positiveInteger)
-  .option('--seeds <list>', 'a count (3 = seeds 0,1,2) or a list of seeds', seedList, [0, 1, 2])
-  .option('--policies <list>', 'comma-separated: full, infobatch[:r=0.3|:target=0.4], infobatch-no-rescale, infobatch-no-anneal, random, random@matched, full@matched, static-random, ucb, epsilon-greedy, seta', 'full,infobatch')
+  .option('--seeds <list>', 'a count (3 = seeds 0,1,2), a range (5..7) or a list of two or more seeds (0,4,7)', seedList, [0, 1, 2])
+  .option('--policies <list>', 'comma-separated: full, infobatch[:r=0.3|:target=0.4], infobatch-no-rescale, infobatch-no-anneal, random, random@matched, full@matched, static-random, ucb, epsilon-greedy, seta (default: full,infobatch)', policyList)
   .option('--batch-size <n>', "batch size (default 128; with --task, the task's default)", positiveInteger)
   .option('--lr <x>', "peak learning rate, cosine per epoch (default 0.05 for SGD; with --task, the task's default for Adam)", positiveNumber)
   .option('--momentum <x>', 'SGD momentum (classification)', nonNegativeNumber, 0.9)
@@ -124,10 +128,10 @@ program
   .option('--test-limit <n>', "use only the first n test samples (with --task, default: the task's size)", positiveInteger)
   .option('--name <name>', 'name shown in the reports')
   .action(async (options: {
-    out: string; task: 'classification' | TaskName; dataset: string; dataDir?: string; download?: boolean; model: ModelKind; epochs?: number; seeds: number[]; policies: string;
+    out: string; task: 'classification' | TaskName; dataset: string; dataDir?: string; download?: boolean; model: ModelKind; epochs?: number; seeds: number[]; policies?: PolicySpec[];
     batchSize?: number; lr?: number; momentum: number; weightDecay: number; trainLimit?: number; testLimit?: number; name?: string;
   }) => {
-    const policies = parsePolicySpecs(options.policies);
+    const policies = options.policies ?? parsePolicySpecs('full,infobatch');
     const task: Task | undefined = options.task === 'classification' ? undefined : getTask(options.task);
     const epochs = options.epochs ?? task?.defaults.epochs ?? 15;
     const batchSize = options.batchSize ?? task?.defaults.batchSize ?? 128;
@@ -166,18 +170,27 @@ program
 
 program
   .command('report <results...>')
-  .description('render report.md and report.html from one results.json, or merge several benches of the same recipe')
-  .option('--out <dir>', 'folder for the reports (and the merged results.json); default: the folder of the first file')
+  .description('render report.md and report.html from one results.json, or merge several benches of the same recipe into a new folder')
+  .option('--out <dir>', 'folder for the reports (and, when merging, the merged results.json); default with one file: the folder of that file; required when merging', outFolder)
   .option('--name <name>', 'name shown in the merged report')
-  .action(async (paths: string[], options: { out?: string; name?: string }) => {
-    const parts = await Promise.all(paths.map(async (path) => JSON.parse(await readFile(path, 'utf8')) as BenchResults));
-    const results = parts.length === 1 && options.name === undefined ? parts[0]! : mergeResults(parts, options.name);
+  .action(async (paths: string[], options: { out?: string; name?: string }, command: Command) => {
+    const merging = paths.length > 1;
+    if (merging && options.out === undefined) {
+      command.error(`error: merging ${paths.length} results files writes a merged results.json: pass --out <folder> for it (the input files are never rewritten).`, { exitCode: USAGE_EXIT_CODE, code: 'infobatch.usage' });
+    }
     const dir = options.out ?? dirname(paths[0]!);
-    await mkdir(dir, { recursive: true });
-    if (parts.length > 1) await writeFile(join(dir, 'results.json'), JSON.stringify(results, null, 1));
-    await writeFile(join(dir, 'report.md'), renderMarkdownReport(results));
-    await writeFile(join(dir, 'report.html'), renderHtmlReport(results));
-    console.log(`wrote ${join(dir, 'report.md')} and ${join(dir, 'report.html')} (${results.runs.length} runs)`);
+    const mergedPath = join(dir, 'results.json');
+    if (merging && paths.some((path) => resolve(path) === resolve(mergedPath))) {
+      command.error(`error: --out ${dir} would overwrite the input ${mergedPath} with the merged results; choose another folder.`, { exitCode: USAGE_EXIT_CODE, code: 'infobatch.usage' });
+    }
+    const parts = [];
+    for (const path of paths) parts.push(await readResultsFile(path));
+    const results = parts.length === 1 && options.name === undefined ? parts[0]! : mergeResults(parts, options.name);
+    await ensureDirectory(dir, "'--out'");
+    if (merging) await writeAtomically(mergedPath, JSON.stringify(results, null, 1));
+    await writeAtomically(join(dir, 'report.md'), renderMarkdownReport(results));
+    await writeAtomically(join(dir, 'report.html'), renderHtmlReport(results));
+    console.log(`wrote ${merging ? `${mergedPath} (merged), ` : ''}${join(dir, 'report.md')} and ${join(dir, 'report.html')} (${results.runs.length} runs)`);
   });
 
 program.parseAsync().catch((error: unknown) => {

@@ -129,11 +129,11 @@ async function compareWithFit(build: Build, x: tf.Tensor, y: tf.Tensor, options:
 
   for (const key of Object.keys(expected)) {
     expect(history.history[key], key).toBeDefined();
-    expectClose(history.history[key] as number[], expected[key]!, 1e-4);
+    expectClose(history.history[key] as number[], expected[key]!, 1e-5);
   }
   const expectedWeights = weightsOf(reference);
   const actualWeights = weightsOf(ours);
-  expectedWeights.forEach((w, i) => expectClose(actualWeights[i]!, w, 1e-4));
+  expectedWeights.forEach((w, i) => expectClose(actualWeights[i]!, w, 1e-5));
   // Training changed the weights (the comparison is not between two untouched models).
   const untouched = weightsOf(build());
   expect(Math.max(...actualWeights[0]!.map((v, i) => Math.abs(v - untouched[0]![i]!)))).toBeGreaterThan(1e-3);
