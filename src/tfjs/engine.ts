@@ -166,21 +166,45 @@ export class LocalStepRunner implements StepRunner {
 
   runStep({ batch, tensors, wantCost }: StepInput): StepOutput {
     const { model, loss, optimizer, ibt, extras, where } = this.options;
-    return tf.tidy(() => {
-      let weightedSum: tf.Scalar | undefined;
-      let extraValues: tf.Scalar[] = [];
-      const cost = optimizer.minimize(() => {
-        const output = forward(model, tensors.xs, true, where);
-        const dataLoss = ibt.update(loss(tensors.ys, output), batch);
-        // These outlive minimize's own tidy; the outer tidy keeps them as they are returned.
-        weightedSum = tf.keep(tf.mul(dataLoss, batch.indices.length) as tf.Scalar);
-        if (extras !== undefined) extraValues = extras(tensors.ys, output).map((t) => tf.keep(t));
-        const penalty = regularization(model);
-        return penalty === undefined ? dataLoss : (tf.add(dataLoss, penalty) as tf.Scalar);
-      }, wantCost, this.variables);
-      return { weightedSum: weightedSum!, extras: extraValues, ...(cost !== null && { cost }) };
-    });
+    let weightedSum: tf.Scalar | undefined;
+    let extraValues: tf.Scalar[] = [];
+    try {
+      return tf.tidy(() => {
+        const cost = optimizer.minimize(() => {
+          const output = forward(model, tensors.xs, true, where);
+          const dataLoss = ibt.update(loss(tensors.ys, output), batch);
+          // These outlive minimize's own tidy; the outer tidy keeps them as they are returned.
+          weightedSum = tf.keep(tf.mul(dataLoss, batch.indices.length) as tf.Scalar);
+          if (extras !== undefined) extraValues = extras(tensors.ys, output).map((t) => tf.keep(t));
+          const penalty = regularization(model);
+          return penalty === undefined ? dataLoss : (tf.add(dataLoss, penalty) as tf.Scalar);
+        }, wantCost, this.variables);
+        return { weightedSum: weightedSum!, extras: extraValues, ...(cost !== null && { cost }) };
+      });
+    } catch (error) {
+      tf.dispose([...(weightedSum ? [weightedSum] : []), ...extraValues]);
+      releaseAbandonedTape();
+      throw error;
+    }
   }
+}
+
+/**
+ * After an error thrown inside `optimizer.minimize` (the loss, the model or `update` throwing),
+ * disposes what the gradient tape saved for the backward pass. tfjs's `gradients` keeps those
+ * tensors (`keep(clone(…))`) while the forward pass runs and disposes them only after a
+ * successful backward pass; when the forward pass throws, the tape is left behind and the next
+ * `minimize` replaces it, so its saved tensors would leak (18–21 per failed step of a small MLP).
+ * This does what `gradients` does on success: when no outer gradient computation is running,
+ * dispose each tape node's saved tensors and drop the tape.
+ */
+function releaseAbandonedTape(): void {
+  const state = (tf.engine() as unknown as { state?: { gradientDepth?: number; activeTape?: Array<{ saved?: tf.Tensor[] }> | null } }).state;
+  if (state === undefined || state.gradientDepth !== 0 || !Array.isArray(state.activeTape)) return;
+  for (const node of state.activeTape) {
+    for (const tensor of node.saved ?? []) tensor.dispose();
+  }
+  state.activeTape = null;
 }
 
 /** Hooks of the loop; any may return a promise, which is awaited. */

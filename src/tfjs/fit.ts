@@ -8,7 +8,7 @@ import type { InfoBatch, InfoBatchOptions } from '../core/info-batch.js';
 import { assertInteger, assertKnownKeys, assertNumberInRange, assertOptionBag } from '../core/validate.js';
 import { compiledTraining } from './compiled-loss.js';
 import { checkLossShape, makeInfoBatch, runTraining, trainableVariables, type BatchLoader, type BatchTensors, type EpochMetrics, type TrainableModel } from './engine.js';
-import { configureCallbacks, standardizeCallbacks, type FitLogs } from './fit-callbacks.js';
+import { configureCallbacks, standardizeCallbacks, type EpochAverager, type FitLogs } from './fit-callbacks.js';
 import { InfoBatchTfjs, isTensorLike } from './info-batch-tfjs.js';
 import { isSampleSource, sourceLoader, tensorLoader, type SampleSource } from './sample-source.js';
 
@@ -288,6 +288,7 @@ export async function fitWithInfoBatch(userModel: LayersModel, xOrSource: tf.Ten
   let xVal: tf.Tensor | undefined;
   let yVal: tf.Tensor | undefined;
   let ownsValidation = false;
+  let averager: EpochAverager | undefined;
   internals.isTraining = true;
   try {
     if (args.validationData !== undefined) {
@@ -297,7 +298,9 @@ export async function fitWithInfoBatch(userModel: LayersModel, xOrSource: tf.Ten
       yVal = tf.slice(y!, numTrain, numAll - numTrain);
       ownsValidation = true;
     }
-    const { list, history } = configureCallbacks(model, callbacks, { epochs, initialEpoch, samples: numTrain, batchSize, verbose, doValidation, metrics: metricsNames });
+    const configured = configureCallbacks(model, callbacks, { epochs, initialEpoch, samples: numTrain, batchSize, verbose, doValidation, metrics: metricsNames });
+    const { list, history } = configured;
+    averager = configured.averager;
     internals.history = history;
     await list.onTrainBegin();
     internals.stopTraining = false;
@@ -360,6 +363,7 @@ export async function fitWithInfoBatch(userModel: LayersModel, xOrSource: tf.Ten
     return history;
   } finally {
     internals.isTraining = false;
+    averager?.reset(); // an epoch's running sums, left when a step failed
     if (ownsValidation) tf.dispose([xVal!, yVal!]);
   }
 }
