@@ -224,6 +224,32 @@ export interface EngineHooks {
   shouldStop?(): boolean;
 }
 
+/** A point of the run where a checkpoint can be taken (see run-checkpoint.ts). */
+export interface CheckpointPoint {
+  /** The epoch in progress: the one whose plan the InfoBatch holds. */
+  readonly epoch: number;
+  /** Steps of that epoch run so far. */
+  readonly stepsDone: number;
+  /** Steps of that epoch. */
+  readonly steps: number;
+  /** Plan positions of that epoch done (`plan.length` once it is complete). */
+  readonly positionsDone: number;
+  /** `Σ w·l` of the steps of that epoch run so far; absent once the epoch has ended. */
+  readonly lossSum?: tf.Scalar;
+  /** Where a run resumed from here continues. */
+  readonly next: TrainPosition;
+}
+
+/**
+ * Saves the run's state when due; the loop awaits it after each step, after each complete epoch
+ * (its hooks run) and once when the run ends (all epochs done, or stopped).
+ */
+export interface EngineCheckpointer {
+  afterStep(at: CheckpointPoint): Promise<void>;
+  afterEpoch(at: CheckpointPoint): Promise<void>;
+  afterRun(at: CheckpointPoint): Promise<void>;
+}
+
 /** Everything {@link runTraining} needs; front-ends validate it before. */
 export interface EngineSpec {
   /** Function name used in error messages (`trainWithInfoBatch`, `fitWithInfoBatch`). */
@@ -242,6 +268,10 @@ export interface EngineSpec {
   readonly initialEpoch: number;
   /** Steps of `initialEpoch` already done (resuming inside an epoch); 0 by default. */
   readonly initialStep?: number;
+  /** `Σ w·l` (float32) of those steps, so that the epoch's `meanLoss` comes out whole; 0 by default. */
+  readonly initialLossSum?: number;
+  /** Writes checkpoints (the `checkpoint` option of the front-ends). */
+  readonly checkpointer?: EngineCheckpointer;
   /** Whether `onBatchEnd` needs each step's `cost`. */
   readonly wantCost: boolean;
   /** Extra per-step scalars (see {@link LocalStepRunnerOptions.extras}). */
@@ -378,12 +408,13 @@ export function makeInfoBatch(where: string, numSamples: number, epochs: number,
  * @internal
  */
 export async function runTraining(spec: EngineSpec): Promise<EngineResult> {
-  const { where, numSamples, epochs, batchSize, optimizer, ibt, learningRate, initialEpoch, initialStep = 0, wantCost, evaluate, hooks, loader } = spec;
+  const { where, numSamples, epochs, batchSize, optimizer, ibt, learningRate, initialEpoch, initialStep = 0, initialLossSum = 0, checkpointer, wantCost, evaluate, hooks, loader } = spec;
   const runner = spec.runner ?? new LocalStepRunner({ model: spec.model, loss: spec.loss, optimizer, ibt, where, ...(spec.extras && { extras: spec.extras }) });
   const stepSchedule = isStepSchedule(learningRate) ? learningRate : undefined;
   const history: EpochMetrics[] = [];
   let position: TrainPosition = { epoch: initialEpoch, step: initialStep };
   let stopped = false;
+  let endPoint: CheckpointPoint | undefined;
 
   for (let epoch = initialEpoch; epoch < epochs && !stopped; epoch++) {
     const planStart = performance.now();
@@ -405,7 +436,7 @@ export async function runTraining(spec: EngineSpec): Promise<EngineResult> {
     await hooks.onEpochBegin?.(epoch, plan, { steps });
 
     const trainStart = performance.now();
-    let lossSum: tf.Scalar = tf.scalar(0);
+    let lossSum: tf.Scalar = tf.scalar(firstStep > 0 ? initialLossSum : 0);
     let next: Promise<BatchTensors> | undefined;
     let current: BatchTensors | undefined;
     let step = firstStep;
@@ -439,6 +470,10 @@ export async function runTraining(spec: EngineSpec): Promise<EngineResult> {
         } finally {
           tf.dispose([output.weightedSum, ...(output.cost ? [output.cost] : []), ...output.extras]);
         }
+        if (checkpointer !== undefined) {
+          const done = step + 1;
+          await checkpointer.afterStep({ epoch, stepsDone: done, steps, positionsDone: Math.min(done * batchSize, plan.length), lossSum, next: { epoch, step: done } });
+        }
         if (hooks.shouldStop?.() === true) {
           stopped = true;
           step++;
@@ -470,6 +505,8 @@ export async function runTraining(spec: EngineSpec): Promise<EngineResult> {
       await hooks.onEpochEnd?.(epoch, metrics, { position, stopped });
       if (!stopped && hooks.shouldStop?.() === true) stopped = true;
       position = step < steps ? { epoch, step } : { epoch: epoch + 1, step: 0 };
+      endPoint = { epoch, stepsDone: step, steps, positionsDone: Math.min(step * batchSize, plan.length), next: position };
+      if (checkpointer !== undefined && !stopped) await checkpointer.afterEpoch(endPoint);
     } finally {
       lossSum.dispose();
       disposeBatch(current);
@@ -481,5 +518,6 @@ export async function runTraining(spec: EngineSpec): Promise<EngineResult> {
     }
   }
   await ibt.flush();
+  if (checkpointer !== undefined && endPoint !== undefined) await checkpointer.afterRun(endPoint);
   return { epochs: history, position, stopped };
 }
