@@ -428,7 +428,7 @@ export async function runTraining(spec: EngineSpec): Promise<EngineResult> {
     let epochLr: number | undefined;
     if (stepSchedule !== undefined) {
       stepSchedule.beginEpoch(epoch, steps);
-      epochLr = stepSchedule.lr(firstStep);
+      epochLr = stepSchedule.lr(0); // the rate the epoch started at, also when resuming inside it
     } else if (learningRate !== undefined) {
       epochLr = (learningRate as EpochLearningRate)(epoch, plan);
       setLearningRate(optimizer, epochLr, where);
