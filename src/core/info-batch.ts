@@ -314,11 +314,13 @@ export class InfoBatch {
         throw new InfoBatchError('OUT_OF_RANGE', `'indices[${j}]' passed to ${where} must be an integer sample id in [0, ${numSamples - 1}] but got ${describeValue(index)}.`);
       }
       const loss = losses[j]!;
-      if (!Number.isFinite(loss)) {
-        throw new InfoBatchError('NON_FINITE_LOSS', `'losses[${j}]' passed to ${where} (sample ${index}) is ${describeValue(loss)}; losses must be finite. Check the model's outputs and learning rate; nothing was recorded.`);
+      if (typeof loss !== 'number') {
+        throw new InfoBatchError('INVALID_TYPE', `'losses[${j}]' passed to ${where} (sample ${index}) must be a number but got ${describeValue(loss)}; nothing was recorded.`);
       }
       if (!Number.isFinite(Math.fround(loss))) {
-        throw new InfoBatchError('NON_FINITE_LOSS', `'losses[${j}]' passed to ${where} (sample ${index}) is ${loss}, beyond the float32 range (magnitude at most ${FLOAT32_MAX}) that scores are stored in; losses must be finite float32 values. Check the model's outputs and learning rate; nothing was recorded.`);
+        // Scores are float32: a finite loss beyond its range would be stored as ±Infinity.
+        const what = Number.isFinite(loss) ? `${loss}, beyond the float32 range (magnitude at most ${FLOAT32_MAX}) that scores are stored in` : describeValue(loss);
+        throw new InfoBatchError('NON_FINITE_LOSS', `'losses[${j}]' passed to ${where} (sample ${index}) is ${what}; losses must be finite. Check the model's outputs and learning rate; nothing was recorded.`);
       }
       if (loss < 0 && !allowNegativeLosses) {
         throw new InfoBatchError('OUT_OF_RANGE', `'losses[${j}]' passed to ${where} (sample ${index}) is ${loss}, below 0; pass per-sample losses such as cross-entropy, or set allowNegativeLosses: true if your objective can be negative. Nothing was recorded.`);

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { crc32 } from '../../src/core/crc32.js';
@@ -265,7 +267,52 @@ describe('losses above the float32 range', () => {
     expectCode(() => ib.recordLosses([0, 2], [1, -4e38]), 'NON_FINITE_LOSS', /'losses\[1\]'/);
     expect(Array.from(ib.scores)).toEqual([NaN, 2, NaN, NaN]);
     expect(ib.summary().lossesRecorded).toBe(1);
+    expectCode(() => ib.recordLosses([0], BigInt64Array.of(1n) as never), 'INVALID_TYPE', /'losses\[0\]'.*bigint 1/);
     ib.recordLosses([0], [3.4e38]); // just inside
     expect(ib.scores[0]).toBe(Math.fround(3.4e38));
+  });
+});
+
+describe('the README resume loop', () => {
+  const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('### Resume contract'));
+  const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+  const loop = new Function('InfoBatch', 'bytes', 'numSamples', 'numEpochs', 'batchSize', 'trainOn', 'timeToSave', 'save', code) as (
+    ...args: [typeof InfoBatch, Uint8Array | undefined, number, number, number, (indices: Int32Array, weights: Float32Array) => number[], () => boolean, (bytes: Uint8Array) => void]
+  ) => void;
+
+  /** Runs the README's loop; `crashAfter` steps in, it saves and throws, as a killed process would stop. */
+  function run(bytes: Uint8Array | undefined, visits: string[], crashAfter = -1): Uint8Array | undefined {
+    let steps = 0;
+    let saved: Uint8Array | undefined;
+    const trainOn = (indices: Int32Array, weights: Float32Array): number[] => {
+      const done = visits.length; // the model's progress: the same with or without an interruption
+      visits.push(...Array.from(indices, (i, j) => `${i}:${weights[j]}`));
+      steps++;
+      return Array.from(indices, (i) => syntheticLoss(i, done % 7));
+    };
+    try {
+      loop(InfoBatch, bytes, 203, 6, 16, trainOn, () => steps === crashAfter, (b) => {
+        saved = b;
+        throw new Error('crash');
+      });
+    } catch (error) {
+      if ((error as Error).message !== 'crash') throw error;
+    }
+    return saved;
+  }
+
+  it('is in the README and, interrupted anywhere, gives the uninterrupted run', () => {
+    expect(code).toContain('ib.resumePoint()');
+    const whole: string[] = [];
+    run(undefined, whole);
+    expect(whole.length).toBeGreaterThan(203 * 3);
+    for (const crashAfter of [1, 7, 13, 14, 30, 41]) {
+      const visits: string[] = [];
+      const bytes = run(undefined, visits, crashAfter);
+      expect(bytes).toBeDefined();
+      run(bytes, visits);
+      expect(visits).toEqual(whole);
+    }
   });
 });

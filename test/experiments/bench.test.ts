@@ -68,6 +68,21 @@ describe('runBench', () => {
   it('refuses to resume into a folder holding another recipe', async () => {
     await expect(runBench({ ...options(out), epochs: 5 })).rejects.toThrow(/another configuration/);
   });
+
+  it('refuses an out path that is a file, or a results.json that is not results, before training', async () => {
+    const file = join(out, 'report.md');
+    const trained: string[] = [];
+    const onEpoch = (run: { label: string }) => void trained.push(run.label);
+    await expect(runBench({ ...options(file), onEpoch })).rejects.toMatchObject({ name: 'InfoBatchError', code: 'INVALID_OPTION', message: expect.stringContaining('must be a folder') });
+    const broken = await mkdtemp(join(tmpdir(), 'infobatch-bench-null-'));
+    try {
+      await writeFile(join(broken, 'results.json'), 'null');
+      await expect(runBench({ ...options(broken), onEpoch })).rejects.toMatchObject({ name: 'InfoBatchError', code: 'INVALID_DATA', message: expect.stringContaining(join(broken, 'results.json')) });
+    } finally {
+      await rm(broken, { recursive: true, force: true });
+    }
+    expect(trained).toEqual([]);
+  });
 });
 
 describe('mergeResults', () => {
