@@ -16,10 +16,9 @@
  *   this thread; a data-parallel runner can replace it (compute each shard's gradients elsewhere,
  *   all-reduce, apply) without a second copy of the loop.
  *
- * How the planned features plug in: checkpoint/resume saves from {@link EngineHooks.onBatchEnd} /
- * {@link EngineHooks.onEpochEnd} (after `await ibt.flush()`: `ibt.saveState()`, the model's and
- * the optimizer's weights, the {@link TrainPosition}) and resumes with `initialEpoch` /
- * `initialStep` (see the caveat there); `workers: N` passes {@link EngineSpec.runner}, whose
+ * How the features built on it plug in: whole-run checkpoints are an {@link EngineCheckpointer}
+ * (run-checkpoint.ts), called after each step and epoch and at the end, and a resumed run starts
+ * with `initialEpoch` / `initialStep` / `initialLossSum`; `workers: N` passes {@link EngineSpec.runner}, whose
  * `runStep` gets the plan batch (ids and weights, e.g. to shard with `plan.shard`), the loaded
  * tensors and the position, and returns the same {@link StepOutput}.
  * @internal
@@ -276,12 +275,10 @@ export interface EngineSpec {
   readonly initialEpoch: number;
   /**
    * Steps of `initialEpoch` already done (resuming inside an epoch); 0 by default. The epoch's
-   * plan is made again with `ibt.beginEpoch(initialEpoch)`, which is a function of the seed, the
-   * epoch and the scores: it is the interrupted epoch's plan only when the InfoBatch state is the
-   * one of that epoch's start (for a pruning policy, the losses recorded by the steps already done
-   * change the scores). A checkpoint taken inside an epoch must therefore keep the InfoBatch state
-   * of the epoch's start, or the plan itself. The resumed epoch's `meanLoss` covers only the steps
-   * run after resuming.
+   * plan comes from `ibt.beginEpoch(initialEpoch)`: after `restoreState`/`loadState` of a
+   * checkpoint taken inside that epoch, that is the interrupted epoch's plan, kept in the
+   * checkpoint (never re-planned from the scores recorded since). Pass the `Σ w·l` of the steps
+   * already done as `initialLossSum` for the epoch's `meanLoss` to cover them.
    */
   readonly initialStep?: number;
   /** `Σ w·l` (float32) of those steps, so that the epoch's `meanLoss` comes out whole; 0 by default. */
