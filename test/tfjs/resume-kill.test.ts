@@ -116,7 +116,7 @@ describe('kill -9 and restart: the resumed run is bit-identical to an uninterrup
   beforeAll(async () => {
     references.set('train', await runTraining({ front: 'train', backend: 'wasm' }));
     references.set('fit', await runTraining({ front: 'fit', backend: 'cpu' }));
-  });
+  }, 120_000);
 
   // The child processes of the two tests run side by side.
   it.concurrent('trainWithInfoBatch (wasm, Adam, OneCycle, checkpoint every 4 steps)', async () => {
@@ -126,12 +126,12 @@ describe('kill -9 and restart: the resumed run is bit-identical to an uninterrup
     expect(leftoversAfterWriteKill[0]).toBe(6); // the committed checkpoint's 3 files and the uncommitted one's 3
     expect(runs.every((r) => stepLines(r) > 0)).toBe(true);
     expect(done(final)).toEqual(references.get('train'));
-  });
+  }, 240_000);
 
   it.concurrent('fitWithInfoBatch (cpu, RMSProp, metrics, validation, checkpoint every 3 steps)', async () => {
     // Killed while writing a payload of its 2nd checkpoint (writes 5–7), then at a random step.
     const { final, leftoversAfterWriteKill } = await interruptedRun('fit', 'cpu', [{ write: pick(5, 7) }, { step: pick(4, 40) }]);
     expect(leftoversAfterWriteKill[0]).toBeGreaterThanOrEqual(3);
     expect(done(final)).toEqual(references.get('fit'));
-  });
+  }, 240_000);
 });
