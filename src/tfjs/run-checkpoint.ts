@@ -41,10 +41,22 @@ export type { CheckpointStorage } from '../core/checkpoint-storage.js';
  * The `checkpoint` option of {@link trainWithInfoBatch} and {@link fitWithInfoBatch}: where to
  * keep the run's checkpoint (exactly one of `dir` and `storage`) and how often to write it.
  * Without `everySteps` and `everyEpochs`, a checkpoint is written after every epoch. One is
- * always written when the run ends.
+ * always written when the run ends. The folder (or storage) belongs to one run: files named
+ * `ckpt-*` in it that the committed manifest does not name are removed.
+ *
+ * @example
+ * ```ts
+ * // Run this again after a crash: it continues from the last checkpoint, bit for bit.
+ * await trainWithInfoBatch(model, { x, y }, { epochs: 30, batchSize: 128, optimizer, loss,
+ *   checkpoint: { dir: 'runs/mlp', everySteps: 200 } });
+ * ```
  */
 export interface RunCheckpointOptions {
-  /** Folder of the checkpoint (Node only; created when missing). */
+  /**
+   * Folder of the checkpoint (Node only; created when missing). Its file storage is loaded on
+   * demand from `infobatch/data/node`; code bundled into one file should pass
+   * `storage: directoryStorage(dir)` instead.
+   */
   readonly dir?: string;
   /** Any {@link CheckpointStorage} instead of a folder (e.g. IndexedDB in a browser). */
   readonly storage?: CheckpointStorage;
