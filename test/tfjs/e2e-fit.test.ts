@@ -39,7 +39,7 @@ describe.skipIf(!hasData)('end to end: a tfjs-examples CNN trained by fitWithInf
 
     const [, accuracy] = (model.evaluate(data.testX, tf.oneHot(data.testY, 10), { batchSize: 250 }) as tf.Scalar[]).map((s) => s.dataSync()[0]!);
     console.log(`e2e fitWithInfoBatch: test accuracy ${accuracy!.toFixed(3)}, val_acc ${(history.history['val_acc'] as number[]).map((v) => v.toFixed(3)).join(' ')}, kept ${(history.history[INFOBATCH_HISTORY_KEYS.keptFraction] as number[]).map((v) => v.toFixed(2)).join(' ')}`);
-    // Measured here: 0.48 and 0.54 in two runs of 4 short epochs (wasm, seed 0; tfjs draws the
+    // Measured here: 0.48, 0.54 and 0.61 in three runs of 4 short epochs (wasm, seed 0; tfjs draws the
     // dropout masks, so it varies between runs). A model that learned nothing scores 0.1.
     expect(accuracy).toBeGreaterThan(0.4);
     tf.dispose([y]);
