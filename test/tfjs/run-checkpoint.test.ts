@@ -214,22 +214,26 @@ describe('fitWithInfoBatch checkpoint', () => {
     }
   }
 
-  it('resumes bit for bit, with the same History (epoch averages of a split epoch included)', async () => {
-    const reference = await fit(undefined);
-    const storage = memoryStorage();
-    const before = tf.memory().numTensors;
-    await expect(fit(17, { storage, everySteps: 5 })).rejects.toBeInstanceOf(Interrupt);
-    const resumed = await fit(undefined, { storage, everySteps: 5 });
-    expect(tf.memory().numTensors).toBe(before);
-    expect(resumed.weights).toEqual(reference.weights);
-    expect(resumed.history.epoch).toEqual(reference.history.epoch);
-    const keys = ['loss', 'acc', 'val_loss', 'val_acc', 'infobatch_mean_loss', 'infobatch_kept_fraction'];
-    for (const key of keys) expect(resumed.history.history[key], key).toEqual(reference.history.history[key]);
-    // Finished: the same call returns the whole History without training.
-    const writes = storage.writes;
-    const again = await fit(1, { storage, everySteps: 5 });
-    expect(again.weights).toEqual(reference.weights);
-    for (const key of keys) expect(again.history.history[key], key).toEqual(reference.history.history[key]);
-    expect(storage.writes).toBe(writes);
-  });
+  for (const backend of ['cpu', 'wasm'] as const) {
+    it(`resumes bit for bit on ${backend}, with the same History (epoch averages of a split epoch included)`, async () => {
+      expect(await selectBackend({ prefer: [backend] })).toBe(backend);
+      const reference = await fit(undefined);
+      const storage = memoryStorage();
+      const before = tf.memory().numTensors;
+      await expect(fit(17, { storage, everySteps: 5 })).rejects.toBeInstanceOf(Interrupt);
+      const resumed = await fit(undefined, { storage, everySteps: 5 });
+      expect(tf.memory().numTensors).toBe(before);
+      expect(resumed.weights).toEqual(reference.weights);
+      expect(resumed.history.epoch).toEqual(reference.history.epoch);
+      const keys = ['loss', 'acc', 'val_loss', 'val_acc', 'infobatch_mean_loss', 'infobatch_kept_fraction'];
+      for (const key of keys) expect(resumed.history.history[key], key).toEqual(reference.history.history[key]);
+      // Finished: the same call returns the whole History without training.
+      const writes = storage.writes;
+      const again = await fit(1, { storage, everySteps: 5 });
+      expect(again.weights).toEqual(reference.weights);
+      for (const key of keys) expect(again.history.history[key], key).toEqual(reference.history.history[key]);
+      expect(storage.writes).toBe(writes);
+      await selectBackend({ prefer: ['cpu'] });
+    });
+  }
 });
