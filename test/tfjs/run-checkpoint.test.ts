@@ -7,7 +7,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canonicalJson } from '../../src/core/canonical-json.js';
 import type { CheckpointStorage } from '../../src/core/checkpoint-storage.js';
+import { crc32 } from '../../src/core/crc32.js';
 import { InfoBatchError } from '../../src/core/errors.js';
 import { makeSyntheticDataset } from '../../src/data/synthetic.js';
 import { selectBackend } from '../../src/tfjs/backend.js';
@@ -170,6 +172,27 @@ describe('trainWithInfoBatch checkpoint', () => {
     const text = new TextDecoder().decode(manifest).replace('"stepsDone":', '"stepsDone":1');
     storage.files.set('manifest.json', new TextEncoder().encode(text));
     await expect(run({ checkpoint: { storage } })).rejects.toMatchObject({ code: 'CORRUPT_CHECKPOINT', message: expect.stringContaining('CRC-32') });
+    storage.files.set('manifest.json', manifest);
+    // What a CRC cannot catch: a manifest with a valid CRC but impossible contents.
+    const craft = (edit: (body: Record<string, any>) => void) => {
+      const parsed = JSON.parse(new TextDecoder().decode(manifest)) as { body: Record<string, any>; crc32: number };
+      edit(parsed.body);
+      parsed.crc32 = crc32(new TextEncoder().encode(canonicalJson(parsed.body)));
+      storage.files.set('manifest.json', new TextEncoder().encode(JSON.stringify(parsed)));
+    };
+    craft((body) => {
+      body.model[0].offset = 1 << 30;
+    });
+    await expect(run({ checkpoint: { storage } })).rejects.toMatchObject({ code: 'CORRUPT_CHECKPOINT', message: expect.stringContaining('model[0]') });
+    craft((body) => {
+      body.next = { epoch: 1, step: 3 };
+      body.finished = false;
+    });
+    await expect(run({ checkpoint: { storage } })).rejects.toMatchObject({ code: 'CORRUPT_CHECKPOINT', message: expect.stringMatching(/InfoBatch state resumes at epoch 4.*epoch 1, step 3/) });
+    craft((body) => {
+      body.run.epochs = -1;
+    });
+    await expect(run({ checkpoint: { storage } })).rejects.toMatchObject({ code: 'CORRUPT_CHECKPOINT' });
     storage.files.set('manifest.json', manifest);
     expect(await weightBytes(model)).toEqual(initial);
     model.dispose();
