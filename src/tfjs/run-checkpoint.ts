@@ -29,7 +29,7 @@ import { describeValue, InfoBatchError } from '../core/errors.js';
 import type { InfoBatch } from '../core/info-batch.js';
 import { assertInteger, assertKnownKeys, assertOptionBag } from '../core/validate.js';
 import { isNode } from './backend.js';
-import type { CheckpointPoint, EngineCheckpointer, TrainableModel, TrainPosition } from './engine.js';
+import { trainableVariables, type CheckpointPoint, type EngineCheckpointer, type TrainableModel, type TrainPosition } from './engine.js';
 import type { InfoBatchTfjs } from './info-batch-tfjs.js';
 
 declare const TextEncoder: { new (): { encode(text: string): Uint8Array } };
@@ -372,6 +372,15 @@ async function restore(where: string, storage: CheckpointStorage, body: Manifest
     const saved = body.model.map((e) => `[${e.shape.join(', ')}]`).join(' ');
     const have = variables.map((v) => `[${v.shape.join(', ')}]`).join(' ');
     throw new InfoBatchError('CHECKPOINT_MISMATCH', `The run checkpoint read by ${where} holds model weights of shapes ${saved} but the model has ${have}; resume with the same model.`);
+  }
+  // tfjs optimizers keep their slots by position (slot i belongs to the i-th variable minimize
+  // updates; setWeights takes them in getWeights' order: iteration count, then each kind of slot
+  // for every variable), so they must match the trainable variables in number and shape.
+  const trainable = trainableVariables(model, where);
+  const [iter, ...slots] = body.optimizer.weights;
+  const slotsFit = slots.length % trainable.length === 0 && slots.every((e, j) => e.shape.join(',') === trainable[j % trainable.length]!.shape.join(','));
+  if (iter === undefined || iter.name !== 'iter' || iter.dtype !== 'int32' || iter.size !== 1 || !slotsFit) {
+    throw corrupt(where, `its optimizer state (${body.optimizer.weights.length} tensors) does not match the ${trainable.length} trainable variables of the model`);
   }
   const hidden = hiddenVariables(optimizer);
   if (hidden.length !== body.optimizer.hidden.length || hidden.some(([name], i) => name !== body.optimizer.hidden[i]!.name)) {
