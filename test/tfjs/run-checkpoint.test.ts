@@ -237,6 +237,36 @@ describe('fitWithInfoBatch checkpoint', () => {
     }
   }
 
+  it('a run stopped early (model.stopTraining) is finished: the same call returns its History and trains no more', async () => {
+    const storage = memoryStorage();
+    const model = mlp();
+    model.compile({ optimizer: tf.train.sgd(0.1), loss: 'sparseCategoricalCrossentropy' });
+    let steps = 0;
+    const args = {
+      epochs: EPOCHS,
+      batchSize: BATCH,
+      verbose: 0 as const,
+      checkpoint: { storage, everySteps: 2 },
+      callbacks: {
+        onBatchEnd: async () => {
+          if (++steps === 20) model.stopTraining = true;
+        },
+      },
+    };
+    const first = await fitWithInfoBatch(model, x, yFloat, args);
+    expect(first.epoch).toEqual([0, 1]);
+    const weights = await weightBytes(model);
+    const writes = storage.writes;
+    const again = await fitWithInfoBatch(model, x, yFloat, args);
+    expect(steps).toBe(20);
+    expect(again.epoch).toEqual([0, 1]);
+    expect(again.history['loss']).toEqual(first.history['loss']);
+    expect(await weightBytes(model)).toEqual(weights);
+    expect(storage.writes).toBe(writes);
+    model.optimizer.dispose();
+    model.dispose();
+  });
+
   for (const backend of ['cpu', 'wasm'] as const) {
     it(`resumes bit for bit on ${backend}, with the same History (epoch averages of a split epoch included)`, async () => {
       expect(await selectBackend({ prefer: [backend] })).toBe(backend);
