@@ -329,17 +329,20 @@ export async function fitWithInfoBatch(userModel: LayersModel, xOrSource: tf.Ten
         await history.syncData();
         return { epoch: history.epoch, history: history.history, epochSums: await epochSums.snapshot() };
       },
+      isFrontState: (front) => {
+        const saved = front as { epoch?: unknown; history?: unknown; epochSums?: { seen?: unknown; totals?: unknown } } | null;
+        return Array.isArray(saved?.epoch) && typeof saved.history === 'object' && saved.history !== null &&
+          typeof saved.epochSums === 'object' && saved.epochSums !== null && typeof saved.epochSums.seen === 'number' &&
+          typeof saved.epochSums.totals === 'object' && saved.epochSums.totals !== null;
+      },
     });
     const resumed = opened?.resumed;
     // Running sums of the epoch the checkpoint was taken in, put back when it begins again.
     let pendingSums: AveragerState | undefined;
     if (resumed !== undefined) {
-      const saved = resumed.front as { epoch?: unknown; history?: unknown; epochSums?: AveragerState } | null;
-      if (!Array.isArray(saved?.epoch) || typeof saved.history !== 'object' || saved.history === null || typeof saved.epochSums !== 'object' || saved.epochSums === null) {
-        throw new InfoBatchError('CORRUPT_CHECKPOINT', `The run checkpoint read by ${WHERE} has no History; delete it to start the run again.`);
-      }
-      history.epoch = [...(saved.epoch as number[])];
-      history.history = { ...(saved.history as typeof history.history) };
+      const saved = resumed.front as { epoch: number[]; history: typeof history.history; epochSums: AveragerState };
+      history.epoch = [...saved.epoch];
+      history.history = { ...saved.history };
       if (resumed.next.step > 0) pendingSums = saved.epochSums;
       if (resumed.finished) {
         await list.onTrainEnd();

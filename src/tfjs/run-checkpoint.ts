@@ -138,6 +138,8 @@ export interface RunCheckpointContext {
   readonly batchSize: number;
   /** The front-end's state to save (its history so far), JSON-like; NaN and ±Infinity are kept. */
   readonly frontState: () => unknown | Promise<unknown>;
+  /** Whether a saved front-end state is one this front-end wrote; checked before anything is restored. */
+  readonly isFrontState: (front: unknown) => boolean;
 }
 
 /** Optimizer fields that `setWeights` does not restore bit for bit: Adam recomputes `β^(t+1)` with `pow`, while training multiplies. */
@@ -434,6 +436,7 @@ export async function openRunCheckpoint(option: RunCheckpointOptions, ctx: RunCh
   let body: ManifestBody | undefined;
   if (manifestBytes !== undefined) {
     body = parseManifest(where, manifestBytes);
+    if (!ctx.isFrontState(body.front)) throw corrupt(where, `its saved history is not one ${where} writes (got ${describeValue(body.front)})`);
     await restore(where, storage, body, ctx);
   }
   await removeLeftovers(storage, new Set(body === undefined ? [] : PAYLOADS.map((k) => body!.files[k].name)));

@@ -164,14 +164,17 @@ export async function trainWithInfoBatch(model: TrainableModel, data: TrainingDa
   await checkLossShape({ where, model, loader, numSamples, batchSize, loss });
   const { onEpochBegin, onBatchEnd, onEpochEnd } = callbacks;
   const history: EpochMetrics[] = [];
-  const opened = checkpoint === undefined ? undefined : await openRunCheckpoint(checkpoint, { where, model, optimizer, ibt, numSamples, epochs, batchSize, frontState: () => ({ epochs: history }) });
+  const opened = checkpoint === undefined ? undefined : await openRunCheckpoint(checkpoint, {
+    where, model, optimizer, ibt, numSamples, epochs, batchSize,
+    frontState: () => ({ epochs: history }),
+    isFrontState: (front) => {
+      const saved = (front as { epochs?: unknown } | null)?.epochs;
+      return Array.isArray(saved) && saved.every((m) => typeof m === 'object' && m !== null && typeof (m as EpochMetrics).epoch === 'number');
+    },
+  });
   const resumed = opened?.resumed;
   if (resumed !== undefined) {
-    const saved = (resumed.front as { epochs?: unknown } | null)?.epochs;
-    if (!Array.isArray(saved) || saved.some((m) => typeof m !== 'object' || m === null)) {
-      throw new InfoBatchError('CORRUPT_CHECKPOINT', `The run checkpoint read by ${where} has no list of epoch metrics (got ${describeValue(saved)}); delete it to start the run again.`);
-    }
-    history.push(...(saved as EpochMetrics[]));
+    history.push(...(resumed.front as { epochs: EpochMetrics[] }).epochs);
     if (resumed.finished) return { epochs: history, summary: ib.summary(), infoBatch: ib };
   }
   await runTraining({

@@ -190,6 +190,10 @@ describe('trainWithInfoBatch checkpoint', () => {
     });
     await expect(run({ checkpoint: { storage } })).rejects.toMatchObject({ code: 'CORRUPT_CHECKPOINT', message: expect.stringMatching(/InfoBatch state resumes at epoch 4.*epoch 1, step 3/) });
     craft((body) => {
+      body.front = { epochs: 3 };
+    });
+    await expect(run({ checkpoint: { storage } })).rejects.toMatchObject({ code: 'CORRUPT_CHECKPOINT', message: expect.stringContaining('saved history') });
+    craft((body) => {
       body.run.epochs = -1;
     });
     await expect(run({ checkpoint: { storage } })).rejects.toMatchObject({ code: 'CORRUPT_CHECKPOINT' });
