@@ -120,9 +120,10 @@ describe('kill -9 and restart: the resumed run is bit-identical to an uninterrup
 
   // The child processes of the two tests run side by side.
   it.concurrent('trainWithInfoBatch (wasm, Adam, OneCycle, checkpoint every 4 steps)', async () => {
-    // Killed at a random step, then during the manifest write of its 2nd checkpoint (the payloads
-    // written, the commit not).
-    const { final, runs, leftoversAfterWriteKill } = await interruptedRun('train', 'wasm', [{ step: pick(5, 40) }, { write: 8 }]);
+    // Killed right after a random step that ends with a checkpoint write (every 4th step: the kill
+    // lands just before or inside that real write), then while paused before the manifest write
+    // of its 2nd checkpoint (the payloads written, the commit not).
+    const { final, runs, leftoversAfterWriteKill } = await interruptedRun('train', 'wasm', [{ step: 4 * pick(2, 10) }, { write: 8 }]);
     expect(leftoversAfterWriteKill[0]).toBe(6); // the committed checkpoint's 3 files and the uncommitted one's 3
     expect(runs.every((r) => stepLines(r) > 0)).toBe(true);
     expect(done(final)).toEqual(references.get('train'));
