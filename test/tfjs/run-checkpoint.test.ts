@@ -5,6 +5,9 @@
  * kinds of learning-rate schedule. The kill-and-restart test with real processes is
  * resume-kill.test.ts.
  */
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/core/canonical-json.js';
@@ -200,6 +203,18 @@ describe('trainWithInfoBatch checkpoint', () => {
     storage.files.set('manifest.json', manifest);
     expect(await weightBytes(model)).toEqual(initial);
     model.dispose();
+  });
+
+  it('keeps a folder checkpoint with `dir` (the node storage, loaded on demand)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'infobatch-run-ckpt-'));
+    try {
+      const first = await train(OPTIMIZERS.sgd!, { checkpoint: { dir: join(dir, 'run') } });
+      expect((await readdir(join(dir, 'run'))).sort()).toEqual(['ckpt-000004.infobatch.bin', 'ckpt-000004.model.bin', 'ckpt-000004.optimizer.bin', 'manifest.json']);
+      const again = await train(OPTIMIZERS.sgd!, { checkpoint: { dir: join(dir, 'run') } }, 1);
+      expect(again.weights).toEqual(first.weights);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses bad checkpoint options with a clear error', async () => {
