@@ -1,5 +1,6 @@
 export { annealingStartEpoch } from './core/annealing.js';
 export { EpochPlan, type BatchOptions, type PlanBatch, type PlanStats, type ShardOptions } from './core/epoch-plan.js';
+export type { CheckpointStorage } from './core/checkpoint-storage.js';
 export { InfoBatchError, type InfoBatchErrorCode } from './core/errors.js';
 export { InfoBatch, type InfoBatchOptions, type LoadStateOptions, type ResumePoint, type RunSummary } from './core/info-batch.js';
 export type { PolicyConfig, PolicyContext, PolicySelection, PruningPolicy } from './core/policy.js';

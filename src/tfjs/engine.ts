@@ -16,10 +16,9 @@
  *   this thread; a data-parallel runner can replace it (compute each shard's gradients elsewhere,
  *   all-reduce, apply) without a second copy of the loop.
  *
- * How the planned features plug in: checkpoint/resume saves from {@link EngineHooks.onBatchEnd} /
- * {@link EngineHooks.onEpochEnd} (after `await ibt.flush()`: `ibt.saveState()`, the model's and
- * the optimizer's weights, the {@link TrainPosition}) and resumes with `initialEpoch` /
- * `initialStep` (see the caveat there); `workers: N` passes {@link EngineSpec.runner}, whose
+ * How the features built on it plug in: whole-run checkpoints are an {@link EngineCheckpointer}
+ * (run-checkpoint.ts), called after each step and epoch and at the end, and a resumed run starts
+ * with `initialEpoch` / `initialStep` / `initialLossSum`; `workers: N` passes {@link EngineSpec.runner}, whose
  * `runStep` gets the plan batch (ids and weights, e.g. to shard with `plan.shard`), the loaded
  * tensors and the position, and returns the same {@link StepOutput}.
  * @internal
@@ -174,21 +173,45 @@ export class LocalStepRunner implements StepRunner {
 
   runStep({ batch, tensors, wantCost }: StepInput): StepOutput {
     const { model, loss, optimizer, ibt, extras, where } = this.options;
-    return tf.tidy(() => {
-      let weightedSum: tf.Scalar | undefined;
-      let extraValues: tf.Scalar[] = [];
-      const cost = optimizer.minimize(() => {
-        const output = forward(model, tensors.xs, true, where);
-        const dataLoss = ibt.update(loss(tensors.ys, output), batch);
-        // These outlive minimize's own tidy; the outer tidy keeps them as they are returned.
-        weightedSum = tf.keep(tf.mul(dataLoss, batch.indices.length) as tf.Scalar);
-        if (extras !== undefined) extraValues = extras(tensors.ys, output).map((t) => tf.keep(t));
-        const penalty = regularization(model);
-        return penalty === undefined ? dataLoss : (tf.add(dataLoss, penalty) as tf.Scalar);
-      }, wantCost, this.variables);
-      return { weightedSum: weightedSum!, extras: extraValues, ...(cost !== null && { cost }) };
-    });
+    let weightedSum: tf.Scalar | undefined;
+    let extraValues: tf.Scalar[] = [];
+    try {
+      return tf.tidy(() => {
+        const cost = optimizer.minimize(() => {
+          const output = forward(model, tensors.xs, true, where);
+          const dataLoss = ibt.update(loss(tensors.ys, output), batch);
+          // These outlive minimize's own tidy; the outer tidy keeps them as they are returned.
+          weightedSum = tf.keep(tf.mul(dataLoss, batch.indices.length) as tf.Scalar);
+          if (extras !== undefined) extraValues = extras(tensors.ys, output).map((t) => tf.keep(t));
+          const penalty = regularization(model);
+          return penalty === undefined ? dataLoss : (tf.add(dataLoss, penalty) as tf.Scalar);
+        }, wantCost, this.variables);
+        return { weightedSum: weightedSum!, extras: extraValues, ...(cost !== null && { cost }) };
+      });
+    } catch (error) {
+      tf.dispose([...(weightedSum ? [weightedSum] : []), ...extraValues]);
+      releaseAbandonedTape();
+      throw error;
+    }
   }
+}
+
+/**
+ * After an error thrown inside `optimizer.minimize` (the loss, the model or `update` throwing),
+ * disposes what the gradient tape saved for the backward pass. tfjs's `gradients` keeps those
+ * tensors (`keep(clone(…))`) while the forward pass runs and disposes them only after a
+ * successful backward pass; when the forward pass throws, the tape is left behind and the next
+ * `minimize` replaces it, so its saved tensors would leak (18–21 per failed step of a small MLP).
+ * This does what `gradients` does on success: when no outer gradient computation is running,
+ * dispose each tape node's saved tensors and drop the tape.
+ */
+function releaseAbandonedTape(): void {
+  const state = (tf.engine() as unknown as { state?: { gradientDepth?: number; activeTape?: Array<{ saved?: tf.Tensor[] }> | null } }).state;
+  if (state === undefined || state.gradientDepth !== 0 || !Array.isArray(state.activeTape)) return;
+  for (const node of state.activeTape) {
+    for (const tensor of node.saved ?? []) tensor.dispose();
+  }
+  state.activeTape = null;
 }
 
 /** Hooks of the loop; any may return a promise, which is awaited. */
@@ -206,6 +229,32 @@ export interface EngineHooks {
   onEpochEnd?(epoch: number, metrics: EpochMetrics, info: { readonly position: TrainPosition; readonly stopped: boolean }): void | Promise<void>;
   /** Asked after each step and each epoch (e.g. `model.stopTraining`); true ends the run there. */
   shouldStop?(): boolean;
+}
+
+/** A point of the run where a checkpoint can be taken (see run-checkpoint.ts). */
+export interface CheckpointPoint {
+  /** The epoch in progress: the one whose plan the InfoBatch holds. */
+  readonly epoch: number;
+  /** Steps of that epoch run so far. */
+  readonly stepsDone: number;
+  /** Steps of that epoch. */
+  readonly steps: number;
+  /** Plan positions of that epoch done (`plan.length` once it is complete). */
+  readonly positionsDone: number;
+  /** `Σ w·l` of the steps of that epoch run so far; absent once the epoch has ended. */
+  readonly lossSum?: tf.Scalar;
+  /** Where a run resumed from here continues. */
+  readonly next: TrainPosition;
+}
+
+/**
+ * Saves the run's state when due; the loop awaits it after each step, after each complete epoch
+ * (its hooks run) and once when the run ends (all epochs done, or stopped).
+ */
+export interface EngineCheckpointer {
+  afterStep(at: CheckpointPoint): Promise<void>;
+  afterEpoch(at: CheckpointPoint): Promise<void>;
+  afterRun(at: CheckpointPoint): Promise<void>;
 }
 
 /** Everything {@link runTraining} needs; front-ends validate it before. */
@@ -226,14 +275,16 @@ export interface EngineSpec {
   readonly initialEpoch: number;
   /**
    * Steps of `initialEpoch` already done (resuming inside an epoch); 0 by default. The epoch's
-   * plan is made again with `ibt.beginEpoch(initialEpoch)`, which is a function of the seed, the
-   * epoch and the scores: it is the interrupted epoch's plan only when the InfoBatch state is the
-   * one of that epoch's start (for a pruning policy, the losses recorded by the steps already done
-   * change the scores). A checkpoint taken inside an epoch must therefore keep the InfoBatch state
-   * of the epoch's start, or the plan itself. The resumed epoch's `meanLoss` covers only the steps
-   * run after resuming.
+   * plan comes from `ibt.beginEpoch(initialEpoch)`: after `restoreState`/`loadState` of a
+   * checkpoint taken inside that epoch, that is the interrupted epoch's plan, kept in the
+   * checkpoint (never re-planned from the scores recorded since). Pass the `Σ w·l` of the steps
+   * already done as `initialLossSum` for the epoch's `meanLoss` to cover them.
    */
   readonly initialStep?: number;
+  /** `Σ w·l` (float32) of those steps, so that the epoch's `meanLoss` comes out whole; 0 by default. */
+  readonly initialLossSum?: number;
+  /** Writes checkpoints (the `checkpoint` option of the front-ends). */
+  readonly checkpointer?: EngineCheckpointer;
   /** Whether `onBatchEnd` needs each step's `cost`. */
   readonly wantCost: boolean;
   /** Extra per-step scalars (see {@link LocalStepRunnerOptions.extras}). */
@@ -370,12 +421,13 @@ export function makeInfoBatch(where: string, numSamples: number, epochs: number,
  * @internal
  */
 export async function runTraining(spec: EngineSpec): Promise<EngineResult> {
-  const { where, numSamples, epochs, batchSize, optimizer, ibt, learningRate, initialEpoch, initialStep = 0, wantCost, evaluate, hooks, loader } = spec;
+  const { where, numSamples, epochs, batchSize, optimizer, ibt, learningRate, initialEpoch, initialStep = 0, initialLossSum = 0, checkpointer, wantCost, evaluate, hooks, loader } = spec;
   const runner = spec.runner ?? new LocalStepRunner({ model: spec.model, loss: spec.loss, optimizer, ibt, where, ...(spec.extras && { extras: spec.extras }) });
   const stepSchedule = isStepSchedule(learningRate) ? learningRate : undefined;
   const history: EpochMetrics[] = [];
   let position: TrainPosition = { epoch: initialEpoch, step: initialStep };
   let stopped = false;
+  let endPoint: CheckpointPoint | undefined;
 
   for (let epoch = initialEpoch; epoch < epochs && !stopped; epoch++) {
     const planStart = performance.now();
@@ -389,7 +441,7 @@ export async function runTraining(spec: EngineSpec): Promise<EngineResult> {
     let epochLr: number | undefined;
     if (stepSchedule !== undefined) {
       stepSchedule.beginEpoch(epoch, steps);
-      epochLr = stepSchedule.lr(firstStep);
+      epochLr = stepSchedule.lr(0); // the rate the epoch started at, also when resuming inside it
     } else if (learningRate !== undefined) {
       epochLr = (learningRate as EpochLearningRate)(epoch, plan);
       setLearningRate(optimizer, epochLr, where);
@@ -397,7 +449,7 @@ export async function runTraining(spec: EngineSpec): Promise<EngineResult> {
     await hooks.onEpochBegin?.(epoch, plan, { steps });
 
     const trainStart = performance.now();
-    let lossSum: tf.Scalar = tf.scalar(0);
+    let lossSum: tf.Scalar = tf.scalar(firstStep > 0 ? initialLossSum : 0);
     let next: Promise<BatchTensors> | undefined;
     let current: BatchTensors | undefined;
     let step = firstStep;
@@ -431,6 +483,10 @@ export async function runTraining(spec: EngineSpec): Promise<EngineResult> {
         } finally {
           tf.dispose([output.weightedSum, ...(output.cost ? [output.cost] : []), ...output.extras]);
         }
+        if (checkpointer !== undefined) {
+          const done = step + 1;
+          await checkpointer.afterStep({ epoch, stepsDone: done, steps, positionsDone: Math.min(done * batchSize, plan.length), lossSum, next: { epoch, step: done } });
+        }
         if (hooks.shouldStop?.() === true) {
           stopped = true;
           step++;
@@ -462,6 +518,8 @@ export async function runTraining(spec: EngineSpec): Promise<EngineResult> {
       await hooks.onEpochEnd?.(epoch, metrics, { position, stopped });
       if (!stopped && hooks.shouldStop?.() === true) stopped = true;
       position = step < steps ? { epoch, step } : { epoch: epoch + 1, step: 0 };
+      endPoint = { epoch, stepsDone: step, steps, positionsDone: Math.min(step * batchSize, plan.length), next: position };
+      if (checkpointer !== undefined && !stopped) await checkpointer.afterEpoch(endPoint);
     } finally {
       lossSum.dispose();
       disposeBatch(current);
@@ -473,5 +531,6 @@ export async function runTraining(spec: EngineSpec): Promise<EngineResult> {
     }
   }
   await ibt.flush();
+  if (checkpointer !== undefined && endPoint !== undefined) await checkpointer.afterRun(endPoint);
   return { epochs: history, position, stopped };
 }

@@ -65,7 +65,7 @@ export function standardizeCallbacks(callbacks: ModelFitArgs['callbacks'] | unde
  * logs, accumulated on the device as tfjs does (`Σ size·value`, then `· 1/seen`), but read back
  * to a number at the epoch's end so that no log tensor outlives its epoch.
  */
-class EpochAverager implements CallbackObject {
+export class EpochAverager implements CallbackObject {
   private params: Record<string, unknown> = {};
   private seen = 0;
   private totals = new Map<string, tf.Scalar>();
@@ -108,11 +108,41 @@ class EpochAverager implements CallbackObject {
     }
     this.reset();
   }
-  private reset(): void {
+  /**
+   * The epoch's running sums, read back (for a checkpoint taken inside an epoch).
+   * @internal
+   */
+  async snapshot(): Promise<AveragerState> {
+    const totals: Record<string, number> = {};
+    for (const [key, total] of this.totals) totals[key] = (await total.data())[0]!;
+    return { seen: this.seen, totals };
+  }
+
+  /**
+   * Puts back the running sums of {@link EpochAverager.snapshot} (float32 values, so the epoch's
+   * averages come out as if it had not been interrupted).
+   * @internal
+   */
+  restore(state: AveragerState): void {
+    this.reset();
+    this.seen = state.seen;
+    for (const [key, value] of Object.entries(state.totals)) this.totals.set(key, tf.scalar(value));
+  }
+
+  /** Disposes the running sums (also when a run fails mid-epoch). */
+  reset(): void {
     tf.dispose([...this.totals.values()]);
     this.totals.clear();
     this.seen = 0;
   }
+}
+
+/** Running sums of an {@link EpochAverager} inside an epoch. @internal */
+export interface AveragerState {
+  /** Samples seen this epoch. */
+  readonly seen: number;
+  /** `Σ size·value` of each metric so far (float32). */
+  readonly totals: Readonly<Record<string, number>>;
 }
 
 /** Parameters tfjs's `fit` hands its callbacks (`callback.params`). @internal */
@@ -132,7 +162,7 @@ export interface FitParams {
  * callbacks, then a `tf.History`.
  * @internal
  */
-export function configureCallbacks(model: LayersModel, callbacks: CallbackObject[], params: FitParams): { list: CallbackList; history: History; averager: CallbackObject } {
+export function configureCallbacks(model: LayersModel, callbacks: CallbackObject[], params: FitParams): { list: CallbackList; history: History; averager: EpochAverager } {
   const history = new History();
   const averager = new EpochAverager();
   const all = [averager, ...callbacks, history as unknown as CallbackObject];

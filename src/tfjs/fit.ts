@@ -8,8 +8,9 @@ import type { InfoBatch, InfoBatchOptions } from '../core/info-batch.js';
 import { assertInteger, assertKnownKeys, assertNumberInRange, assertOptionBag } from '../core/validate.js';
 import { compiledTraining } from './compiled-loss.js';
 import { checkLossShape, makeInfoBatch, runTraining, trainableVariables, type BatchLoader, type BatchTensors, type EpochMetrics, type TrainableModel } from './engine.js';
-import { configureCallbacks, standardizeCallbacks, type FitLogs } from './fit-callbacks.js';
+import { configureCallbacks, standardizeCallbacks, type AveragerState, type EpochAverager, type FitLogs } from './fit-callbacks.js';
 import { InfoBatchTfjs, isTensorLike } from './info-batch-tfjs.js';
+import { assertRunCheckpointOptions, openRunCheckpoint, type RunCheckpointOptions } from './run-checkpoint.js';
 import { isSampleSource, sourceLoader, tensorLoader, type SampleSource } from './sample-source.js';
 
 /** `model.fit`'s arguments, plus the InfoBatch to prune with. */
@@ -21,6 +22,14 @@ export interface FitWithInfoBatchArgs extends ModelFitArgs {
    * @defaultValue `new InfoBatch({ numSamples, numEpochs: epochs })`
    */
   readonly infobatch?: InfoBatch | Omit<InfoBatchOptions, 'numSamples' | 'numEpochs'>;
+  /**
+   * Checkpoint the whole run (model weights, optimizer state, InfoBatch state, position, History
+   * so far) to a folder or a {@link CheckpointStorage}, every `everySteps` steps and/or
+   * `everyEpochs` epochs (default: every epoch) and at the end. When a checkpoint is there, the
+   * same call continues from it and returns the History of the whole run (see the README's
+   * resume contract).
+   */
+  readonly checkpoint?: RunCheckpointOptions;
 }
 
 /**
@@ -41,7 +50,7 @@ export const INFOBATCH_HISTORY_KEYS = {
 } as const;
 
 const WHERE = 'fitWithInfoBatch';
-const SUPPORTED_KEYS = ['batchSize', 'epochs', 'verbose', 'callbacks', 'validationSplit', 'validationData', 'shuffle', 'initialEpoch', 'yieldEvery', 'infobatch'] as const;
+const SUPPORTED_KEYS = ['batchSize', 'epochs', 'verbose', 'callbacks', 'validationSplit', 'validationData', 'shuffle', 'initialEpoch', 'yieldEvery', 'infobatch', 'checkpoint'] as const;
 const UNSUPPORTED_KEYS: Readonly<Record<string, string>> = {
   sampleWeight: 'InfoBatch sets the weight of every sample itself (the inverse of its keep probability); fold fixed weights into the loss function instead',
   classWeight: 'InfoBatch sets the weight of every sample itself; fold class weights into a custom loss function instead',
@@ -124,6 +133,7 @@ function validateArgs(args: FitWithInfoBatchArgs): void {
   if (args.shuffle !== undefined && args.shuffle !== true) {
     throw new InfoBatchError('UNSUPPORTED', `'shuffle' passed to ${WHERE} is ${describeValue(args.shuffle)}, but InfoBatch always visits each epoch's samples in a shuffled order, seeded by the InfoBatch seed; drop 'shuffle' (or pass true), and set 'infobatch: { seed }' to change the order.`);
   }
+  if (args.checkpoint !== undefined) assertRunCheckpointOptions(WHERE, args.checkpoint);
   if (args.verbose !== undefined && args.verbose !== 0 && args.verbose !== 1 && args.verbose !== 2) {
     throw new InfoBatchError('OUT_OF_RANGE', `'verbose' passed to ${WHERE} must be 0, 1 or 2 but got ${describeValue(args.verbose)}.`);
   }
@@ -288,6 +298,7 @@ export async function fitWithInfoBatch(userModel: LayersModel, xOrSource: tf.Ten
   let xVal: tf.Tensor | undefined;
   let yVal: tf.Tensor | undefined;
   let ownsValidation = false;
+  let averager: EpochAverager | undefined;
   internals.isTraining = true;
   try {
     if (args.validationData !== undefined) {
@@ -297,12 +308,47 @@ export async function fitWithInfoBatch(userModel: LayersModel, xOrSource: tf.Ten
       yVal = tf.slice(y!, numTrain, numAll - numTrain);
       ownsValidation = true;
     }
-    const { list, history } = configureCallbacks(model, callbacks, { epochs, initialEpoch, samples: numTrain, batchSize, verbose, doValidation, metrics: metricsNames });
+    const configured = configureCallbacks(model, callbacks, { epochs, initialEpoch, samples: numTrain, batchSize, verbose, doValidation, metrics: metricsNames });
+    const { list, history } = configured;
+    averager = configured.averager;
     internals.history = history;
     await list.onTrainBegin();
     internals.stopTraining = false;
     const ibt = new InfoBatchTfjs(ib);
     const keys = INFOBATCH_HISTORY_KEYS;
+    const epochSums = configured.averager;
+    const opened = args.checkpoint === undefined ? undefined : await openRunCheckpoint(args.checkpoint, {
+      where: WHERE,
+      model: model as unknown as TrainableModel,
+      optimizer: compiled.optimizer,
+      ibt,
+      numSamples: numTrain,
+      epochs,
+      batchSize,
+      frontState: async () => {
+        await history.syncData();
+        return { epoch: history.epoch, history: history.history, epochSums: await epochSums.snapshot() };
+      },
+      isFrontState: (front) => {
+        const saved = front as { epoch?: unknown; history?: unknown; epochSums?: { seen?: unknown; totals?: unknown } } | null;
+        return Array.isArray(saved?.epoch) && typeof saved.history === 'object' && saved.history !== null &&
+          typeof saved.epochSums === 'object' && saved.epochSums !== null && typeof saved.epochSums.seen === 'number' &&
+          typeof saved.epochSums.totals === 'object' && saved.epochSums.totals !== null;
+      },
+    });
+    const resumed = opened?.resumed;
+    // Running sums of the epoch the checkpoint was taken in, put back when it begins again.
+    let pendingSums: AveragerState | undefined;
+    if (resumed !== undefined) {
+      const saved = resumed.front as { epoch: number[]; history: typeof history.history; epochSums: AveragerState };
+      history.epoch = [...saved.epoch];
+      history.history = { ...saved.history };
+      if (resumed.next.step > 0) pendingSums = saved.epochSums;
+      if (resumed.finished) {
+        await list.onTrainEnd();
+        return history;
+      }
+    }
 
     await runTraining({
       where: WHERE,
@@ -314,11 +360,18 @@ export async function fitWithInfoBatch(userModel: LayersModel, xOrSource: tf.Ten
       optimizer: compiled.optimizer,
       loss: compiled.loss,
       ibt,
-      initialEpoch,
+      initialEpoch: resumed?.next.epoch ?? initialEpoch,
+      initialStep: resumed?.next.step ?? 0,
+      initialLossSum: resumed?.epochLossSum ?? 0,
+      ...(opened && { checkpointer: opened.checkpointer }),
       wantCost: true,
       extras: compiled.metrics,
       hooks: {
-        onEpochBegin: (epoch) => list.onEpochBegin(epoch),
+        onEpochBegin: async (epoch) => {
+          await list.onEpochBegin(epoch);
+          if (pendingSums !== undefined) epochSums.restore(pendingSums);
+          pendingSums = undefined;
+        },
         onBatchBegin: (position) => list.onBatchBegin(position.step, {}),
         onBatchEnd: async (position, output, batch) => {
           const logs: FitLogs = { batch: position.step, size: batch.indices.length, [labels[0]!]: output.cost! };
@@ -360,6 +413,7 @@ export async function fitWithInfoBatch(userModel: LayersModel, xOrSource: tf.Ten
     return history;
   } finally {
     internals.isTraining = false;
+    averager?.reset(); // an epoch's running sums, left when a step failed
     if (ownsValidation) tf.dispose([xVal!, yVal!]);
   }
 }

@@ -30,3 +30,4 @@ export {
 export { registerWasmGradientKernels } from './wasm-kernels.js';
 export { fitWithInfoBatch, INFOBATCH_HISTORY_KEYS, type FitWithInfoBatchArgs } from './fit.js';
 export type { SampleSource } from './sample-source.js';
+export { RUN_CHECKPOINT_VERSION, type CheckpointStorage, type RunCheckpointOptions } from './run-checkpoint.js';

@@ -6,9 +6,11 @@ import { assertInteger, assertKnownKeys, assertOptionBag } from '../core/validat
 import { checkLossShape, isStepSchedule, makeInfoBatch, runTraining, trainableVariables, type EpochLearningRate, type EpochMetrics, type TrainableModel } from './engine.js';
 import { InfoBatchTfjs, isTensorLike } from './info-batch-tfjs.js';
 import type { StepSchedule } from './schedules.js';
+import { assertRunCheckpointOptions, openRunCheckpoint, type RunCheckpointOptions } from './run-checkpoint.js';
 import { tensorLoader } from './sample-source.js';
 
 export type { EpochLearningRate, EpochMetrics, TrainableModel } from './engine.js';
+export type { CheckpointStorage, RunCheckpointOptions } from './run-checkpoint.js';
 
 /** Training data: samples along axis 0 of both tensors. */
 export interface TrainingData {
@@ -63,6 +65,14 @@ export interface TrainOptions {
   readonly callbacks?: TrainCallbacks;
   /** Called after each epoch (time not counted in `trainSeconds`); its numbers land in `metrics.evaluation`. */
   readonly evaluate?: (epoch: number) => Promise<Record<string, number>> | Record<string, number>;
+  /**
+   * Checkpoint the whole run (model weights, optimizer state, InfoBatch state, position, metrics
+   * so far) to a folder or a {@link CheckpointStorage}, every `everySteps` steps and/or
+   * `everyEpochs` epochs (default: every epoch) and at the end. When a checkpoint is there, the
+   * same call continues from it: the result is the run that would have happened without the
+   * interruption (see the README's resume contract).
+   */
+  readonly checkpoint?: RunCheckpointOptions;
 }
 
 /** Result of {@link trainWithInfoBatch}. */
@@ -75,7 +85,7 @@ export interface TrainResult {
   readonly infoBatch: InfoBatch;
 }
 
-const OPTION_KEYS = ['epochs', 'batchSize', 'optimizer', 'loss', 'infobatch', 'learningRate', 'initialEpoch', 'callbacks', 'evaluate'] as const;
+const OPTION_KEYS = ['epochs', 'batchSize', 'optimizer', 'loss', 'infobatch', 'learningRate', 'initialEpoch', 'callbacks', 'evaluate', 'checkpoint'] as const;
 const CALLBACK_KEYS = ['onEpochBegin', 'onBatchEnd', 'onEpochEnd'] as const;
 
 function validate(model: TrainableModel, data: TrainingData, options: TrainOptions): void {
@@ -109,6 +119,7 @@ function validate(model: TrainableModel, data: TrainingData, options: TrainOptio
   if (options.evaluate !== undefined && typeof options.evaluate !== 'function') {
     throw new InfoBatchError('INVALID_TYPE', `'evaluate' passed to ${where} must be a function (epoch) => metrics but got ${describeValue(options.evaluate)}.`);
   }
+  if (options.checkpoint !== undefined) assertRunCheckpointOptions(where, options.checkpoint);
   if (options.callbacks !== undefined) {
     assertOptionBag(where, 'callbacks', options.callbacks);
     assertKnownKeys(`${where} callbacks`, options.callbacks, CALLBACK_KEYS);
@@ -143,7 +154,7 @@ function validate(model: TrainableModel, data: TrainingData, options: TrainOptio
 export async function trainWithInfoBatch(model: TrainableModel, data: TrainingData, options: TrainOptions): Promise<TrainResult> {
   const where = 'trainWithInfoBatch';
   validate(model, data, options);
-  const { epochs, batchSize, optimizer, loss, infobatch, learningRate, initialEpoch = 0, callbacks = {}, evaluate } = options;
+  const { epochs, batchSize, optimizer, loss, infobatch, learningRate, initialEpoch = 0, callbacks = {}, evaluate, checkpoint } = options;
   const numSamples = data.x.shape[0]!;
   const ib = makeInfoBatch(where, numSamples, epochs, infobatch, 'data.x');
   assertInteger(where, 'initialEpoch', initialEpoch, 0, epochs - 1);
@@ -152,7 +163,21 @@ export async function trainWithInfoBatch(model: TrainableModel, data: TrainingDa
   const loader = tensorLoader(data.x, data.y);
   await checkLossShape({ where, model, loader, numSamples, batchSize, loss });
   const { onEpochBegin, onBatchEnd, onEpochEnd } = callbacks;
-  const result = await runTraining({
+  const history: EpochMetrics[] = [];
+  const opened = checkpoint === undefined ? undefined : await openRunCheckpoint(checkpoint, {
+    where, model, optimizer, ibt, numSamples, epochs, batchSize,
+    frontState: () => ({ epochs: history }),
+    isFrontState: (front) => {
+      const saved = (front as { epochs?: unknown } | null)?.epochs;
+      return Array.isArray(saved) && saved.every((m) => typeof m === 'object' && m !== null && typeof (m as EpochMetrics).epoch === 'number');
+    },
+  });
+  const resumed = opened?.resumed;
+  if (resumed !== undefined) {
+    history.push(...(resumed.front as { epochs: EpochMetrics[] }).epochs);
+    if (resumed.finished) return { epochs: history, summary: ib.summary(), infoBatch: ib };
+  }
+  await runTraining({
     where,
     model,
     loader,
@@ -162,15 +187,21 @@ export async function trainWithInfoBatch(model: TrainableModel, data: TrainingDa
     optimizer,
     loss,
     ibt,
-    initialEpoch,
+    initialEpoch: resumed?.next.epoch ?? initialEpoch,
+    initialStep: resumed?.next.step ?? 0,
+    initialLossSum: resumed?.epochLossSum ?? 0,
+    ...(opened && { checkpointer: opened.checkpointer }),
     wantCost: onBatchEnd !== undefined,
     ...(learningRate !== undefined && { learningRate }),
     ...(evaluate !== undefined && { evaluate }),
     hooks: {
       ...(onEpochBegin && { onEpochBegin: (epoch, plan, info) => onEpochBegin.call(callbacks, epoch, plan, info) }),
       ...(onBatchEnd && { onBatchEnd: (position, output) => onBatchEnd.call(callbacks, position.epoch, position.step, { loss: output.cost! }) }),
-      ...(onEpochEnd && { onEpochEnd: (epoch, metrics) => onEpochEnd.call(callbacks, epoch, metrics) }),
+      onEpochEnd: async (epoch, metrics) => {
+        history.push(metrics);
+        await onEpochEnd?.call(callbacks, epoch, metrics);
+      },
     },
   });
-  return { epochs: result.epochs, summary: ib.summary(), infoBatch: ib };
+  return { epochs: history, summary: ib.summary(), infoBatch: ib };
 }
