@@ -4,7 +4,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { InfoBatchError } from '../core/errors.js';
 import { runBench } from '../experiments/bench.js';
-import { formatDemoTable, runDemo } from '../experiments/demo.js';
+import { formatDemoReport, runDemo } from '../experiments/demo.js';
+import { DEMO_RUN_TITLES } from '../experiments/demo-table.js';
 import type { ModelKind } from '../experiments/models.js';
 import { mergeResults } from '../experiments/merge-results.js';
 import { parsePolicySpecs } from '../experiments/policy-spec.js';
@@ -14,7 +15,11 @@ import type { BenchResults } from '../experiments/results.js';
 import { getTask } from '../experiments/tasks/registry.js';
 import { TASK_NAMES, type Task, type TaskName } from '../experiments/tasks/task.js';
 import { selectBackend } from '../tfjs/backend.js';
+import { requireDataDir } from './data-dir.js';
 import { createProgress } from './progress.js';
+
+/** Epochs of each demo run by default. */
+const DEMO_EPOCHS = 10;
 
 function positiveInteger(value: string): number {
   const n = Number(value);
@@ -71,14 +76,15 @@ async function backend(): Promise<string> {
 
 program
   .command('demo')
-  .description('train one small model twice, full data and InfoBatch, and compare')
-  .option('--dataset <name>', 'synthetic (built in), fashion-mnist, mnist or digits', 'synthetic')
-  .option('--data-dir <dir>', 'folder of the dataset files (real datasets)')
-  .option('--epochs <n>', 'epochs per run', positiveInteger, 12)
+  .description('train one small model three times (full data, InfoBatch, full data for fewer epochs at the same budget) and compare')
+  .option('--dataset <name>', 'fashion-mnist-small (embedded: 5,000 train / 2,000 test images, 14x14), synthetic, fashion-mnist, mnist or digits', 'fashion-mnist-small')
+  .option('--data-dir <dir>', 'folder of the dataset files (needed for fashion-mnist, mnist and digits)')
+  .option('--epochs <n>', 'epochs per run', positiveInteger, DEMO_EPOCHS)
   .option('--model <kind>', 'cnn or mlp (default: cnn for images, mlp otherwise)', modelKind)
   .option('--train-limit <n>', 'use only the first n training samples', positiveInteger)
   .option('--seed <n>', 'seed of the weights and of the pruning', positiveIntegerOrZero, 0)
   .action(async (options: { dataset: string; dataDir?: string; epochs: number; model?: ModelKind; trainLimit?: number; seed: number }) => {
+    requireDataDir('demo', options.dataset, options.dataDir);
     const backendName = await backend();
     console.log(`infobatch demo: ${options.dataset} dataset, ${options.epochs} epochs, tfjs backend ${backendName}`);
     const progress = createProgress();
@@ -90,12 +96,12 @@ program
       ...(options.model !== undefined && { model: options.model }),
       ...(options.trainLimit !== undefined && { trainLimit: options.trainLimit }),
       onEpoch: (run, record, epochs) =>
-        progress.update(run, record.epoch + 1, epochs, `test acc ${(record.testAccuracy * 100).toFixed(1)}%, kept ${(record.keptFraction * 100).toFixed(0)}%`),
+        progress.update(DEMO_RUN_TITLES[run], record.epoch + 1, epochs, `test acc ${(record.testAccuracy * 100).toFixed(1)}%, kept ${(record.keptFraction * 100).toFixed(0)}%`),
     });
     progress.stop();
     console.log('');
-    for (const line of formatDemoTable(result)) console.log(line);
-    console.log(`\n${result.numSamples.toLocaleString('en-US')} training samples, ${result.model} model; wall-clock is the training loop only (evaluation excluded).`);
+    for (const line of formatDemoReport(result)) console.log(line);
+    console.log(`\n${result.numSamples.toLocaleString('en-US')} training and ${result.numTest.toLocaleString('en-US')} test samples, ${result.model} model; wall-clock is the training loop only (evaluation excluded), after an untimed warm-up.`);
   });
 
 function positiveIntegerOrZero(value: string): number {
@@ -109,8 +115,8 @@ program
   .description('run policies x seeds on one recipe; write results.json, report.md and report.html (resumable)')
   .requiredOption('--out <dir>', 'output folder (an interrupted bench resumes from it)')
   .option('--task <name>', `what to train: classification (dataset + model), or a task family: ${TASK_NAMES.join(', ')} (own data, model, loss and metric; see the README)`, taskName, 'classification')
-  .option('--dataset <name>', 'classification: synthetic, fashion-mnist, mnist or digits', 'fashion-mnist')
-  .option('--data-dir <dir>', "folder of the dataset files; with --task, the folder holding the datasets' folders (default ../shared/data)")
+  .option('--dataset <name>', 'classification: fashion-mnist (needs --data-dir), fashion-mnist-small (embedded), synthetic, mnist or digits', 'fashion-mnist')
+  .option('--data-dir <dir>', "folder of the dataset files; with --task, the folder holding the datasets' folders")
   .option('--download', 'download missing dataset files from the official location (checksummed; classification)')
   .option('--model <kind>', 'classification: cnn or mlp', modelKind, 'cnn')
   .option('--epochs <n>', "epochs of the recipe (default 15; with --task, the task's default)", positiveInteger)
@@ -127,6 +133,7 @@ program
     out: string; task: 'classification' | TaskName; dataset: string; dataDir?: string; download?: boolean; model: ModelKind; epochs?: number; seeds: number[]; policies: string;
     batchSize?: number; lr?: number; momentum: number; weightDecay: number; trainLimit?: number; testLimit?: number; name?: string;
   }) => {
+    requireDataDir('bench', options.dataset, options.dataDir, options.task);
     const policies = parsePolicySpecs(options.policies);
     const task: Task | undefined = options.task === 'classification' ? undefined : getTask(options.task);
     const epochs = options.epochs ?? task?.defaults.epochs ?? 15;

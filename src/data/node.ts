@@ -11,3 +11,4 @@ export type { DownloadOptions, FetchLike, FetchResponseLike } from './node/downl
 export { loadText, readMaybeGzip } from './node/files.js';
 export { loadDigits } from './node/digits-node.js';
 export { loadAlpacaSeedTasks } from './node/alpaca-node.js';
+export { EMBEDDED_DATASET_PATH, loadEmbeddedDataset } from './node/embedded-node.js';
