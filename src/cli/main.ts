@@ -16,7 +16,9 @@ import { getTask } from '../experiments/tasks/registry.js';
 import { TASK_NAMES, type Task, type TaskName } from '../experiments/tasks/task.js';
 import { selectBackend } from '../tfjs/backend.js';
 import { requireDataDir } from './data-dir.js';
-import { createProgress } from './progress.js';
+import { exitWithError } from './exit.js';
+import { VERSION } from './package-info.js';
+import { createBenchProgress, createProgress } from './progress.js';
 
 /** Epochs of each demo run by default. */
 const DEMO_EPOCHS = 10;
@@ -67,6 +69,10 @@ const program = new Command();
 program
   .name('infobatch')
   .description('InfoBatch (ICLR 2024): lossless training speed-up by unbiased dynamic data pruning')
+  .version(VERSION)
+  // Usage errors throw (exit code 2, see ./exit.ts) instead of exiting inside commander.
+  .exitOverride()
+  .showHelpAfterError('(run with --help for usage)')
   .option('--backend <name>', 'tfjs backend: tensorflow, wasm or cpu (default: fastest available)');
 
 async function backend(): Promise<string> {
@@ -145,6 +151,7 @@ program
     const metric = task?.metric;
     const metricText = (value: number): string =>
       metric === undefined ? `test acc ${(value * 100).toFixed(2)}%` : `${metric.name} ${metric.percent === true ? `${(value * 100).toFixed(2)}%` : value.toPrecision(4)}`;
+    const progress = createBenchProgress();
     const results = await runBench({
       name: options.name ?? (task === undefined ? `${options.dataset} ${options.model} ${epochs} epochs` : `${task.name}: ${task.dataset}, ${task.model}, ${epochs} epochs`),
       command: commandLine(),
@@ -164,10 +171,14 @@ program
       ...(options.download !== undefined && { download: options.download }),
       ...(trainLimit !== undefined && { trainLimit }),
       ...(testLimit !== undefined && { testLimit }),
-      log: (message) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`),
+      log: (message) => progress.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`),
+      onRunStart: (run, runEpochs, remaining) => progress.runStart(`${run.label} seed ${run.seed}`, runEpochs, remaining.epochs),
       onEpoch: (run, record) =>
-        console.log(`  ${run.label} seed ${run.seed} epoch ${record.epoch + 1}: ${metricText(record.testAccuracy)}, kept ${(record.keptFraction * 100).toFixed(1)}%, ${record.trainSeconds.toFixed(1)} s`),
-    });
+        progress.epoch(
+          `  ${run.label} seed ${run.seed} epoch ${record.epoch + 1}: ${metricText(record.testAccuracy)}, kept ${(record.keptFraction * 100).toFixed(1)}%, ${record.trainSeconds.toFixed(1)} s`,
+          `epoch ${record.epoch + 1}: ${metricText(record.testAccuracy)}`,
+        ),
+    }).finally(() => progress.stop());
     console.log(`wrote ${join(options.out, 'results.json')}, report.md and report.html (${results.runs.length} runs)`);
   });
 
@@ -188,10 +199,6 @@ program
   });
 
 program.parseAsync().catch((error: unknown) => {
-  if (error instanceof InfoBatchError) {
-    console.error(`infobatch: ${error.message} [${error.code}]`);
-  } else {
-    console.error(error);
-  }
-  process.exit(1);
+  exitWithError(error);
+  process.exit(process.exitCode);
 });
