@@ -48,7 +48,7 @@ export function missingPeersMessage(missing: readonly string[]): string {
     `infobatch: the CLI trains with TensorFlow.js, but ${names.join(' and ')} ${names.length === 1 ? 'is' : 'are'} not installed.`,
     'Install them next to infobatch (they are peer dependencies, so you choose the version):',
     '',
-    `  npm install ${missing.map((spec) => `'${spec}'`).join(' ')}`,
+    `  npm install ${missing.map((spec) => `"${spec}"`).join(' ')}`,
     '',
   ].join('\n');
 }

@@ -27,7 +27,11 @@ function idxLength(bytes: Uint8Array, offset: number, part: string, source: stri
   }
   let size = 1;
   for (let i = 0; i < ndims; i++) size *= view.getUint32(offset + 4 + 4 * i);
-  return 4 + 4 * ndims + size;
+  const length = 4 + 4 * ndims + size;
+  if (offset + length > bytes.length) {
+    throw new InfoBatchError('INVALID_DATA', `${source}: the ${part} at byte offset ${offset} declare ${length} bytes but only ${bytes.length - offset} remain. The file is truncated.`);
+  }
+  return length;
 }
 
 /**
@@ -54,7 +58,7 @@ export function decodeEmbeddedDataset(bytes: Uint8Array, source: string = EMBEDD
   let offset = 0;
   for (const part of PARTS) {
     const length = idxLength(bytes, offset, part, source);
-    slices.push(bytes.subarray(offset, Math.min(bytes.length, offset + length)));
+    slices.push(bytes.subarray(offset, offset + length));
     offset += length;
   }
   if (offset !== bytes.length) {

@@ -130,13 +130,22 @@ export function formatDemoReport(runs: DemoRuns): string[] {
     `InfoBatch saved ${pct(t.passesSaved)} of the sample passes (${pct(t.timeSaved)} of the training time) ` +
       `and reached ${acc(infobatch)} test accuracy against ${acc(full)} with full data (${delta >= 0 ? '+' : ''}${(delta * 100).toFixed(1)} points).`,
   ];
-  if (matched !== undefined) {
+  if (infobatch.final.samplesForwarded >= full.final.samplesForwarded) {
+    lines.push(
+      `With ${full.epochs.length} epochs InfoBatch had no epoch to prune: the first has no scores yet and the last 12.5% (at least one) use the full data. ` +
+        'Run more epochs (the default is 10) to see a saving.',
+    );
+  } else if (matched !== undefined) {
     lines.push(`Full data for ${matched.epochs.length} instead of ${full.epochs.length} epochs, at about the same number of passes, reached ${acc(matched)}.`);
   }
   if (t.beyondNoise) {
+    const why =
+      t.gap < 0
+        ? `pruning took ${infobatch.final.pruneSeconds.toFixed(2)} s, and fixed per-step and per-epoch costs weigh more in shorter epochs`
+        : 'the runs met different machine load, or the full-data run still paid one-off costs';
     lines.push(
       `Time saved and passes saved differ by ${points(Math.abs(t.gap))}, more than the epoch-to-epoch timing noise (about ±${points(t.noise)}) explains: ` +
-        `a sample pass cost ${t.gap < 0 ? 'more' : 'less'} under InfoBatch (pruning took ${infobatch.final.pruneSeconds.toFixed(2)} s; fixed per-step and per-epoch costs weigh more when epochs are shorter).`,
+        `a sample pass cost ${t.gap < 0 ? 'more' : 'less'} under InfoBatch (${why}).`,
     );
   } else {
     lines.push(`Time saved matches passes saved within the epoch-to-epoch timing noise (about ±${points(Math.max(t.noise, 0.01))}).`);

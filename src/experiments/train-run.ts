@@ -106,6 +106,9 @@ export async function runTraining(data: DatasetTensors, options: TrainRunOptions
   } finally {
     model.dispose();
     optimizer.dispose();
+    // tfjs 4.22: MomentumOptimizer.dispose() does not call SGDOptimizer's, so the learning-rate
+    // scalar `c` it keeps would leak one tensor per run.
+    (optimizer as unknown as { c?: tf.Tensor }).c?.dispose();
   }
 }
 
