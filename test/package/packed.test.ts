@@ -9,7 +9,7 @@
  * this may need is the npm registry.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -133,6 +133,16 @@ describe('the packed package in a fresh project', () => {
     const result = await run('node', ['--no-warnings', 'cjs.cjs']);
     expect(result.stderr).toBe('');
     expect(JSON.parse(result.stdout)).toEqual({ plan: 10, tfjs: 'function', parseIdx: 'function' });
+  });
+
+  it('every repository path the README names exists, and the package paths are in the package', async () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const paths = [...new Set([...readme.matchAll(/`((?:src|test|scripts|examples|data|\.ci)\/[^`\s<>*]*)`/g)].map((m) => m[1]!))];
+    expect(paths.length).toBeGreaterThan(5);
+    expect(paths.filter((path) => !existsSync(join(root, path)))).toEqual([]);
+    const inPackage = paths.filter((path) => path.startsWith('data/'));
+    expect(inPackage.length).toBeGreaterThan(0);
+    expect(inPackage.filter((path) => !existsSync(join(project, 'node_modules', pkg.name, path)))).toEqual([]);
   });
 
   it("type-checks the README's TypeScript snippets against the installed declarations", async () => {
