@@ -4,6 +4,7 @@
  * missing peer dependency is a message with the install line and exit code 2, not a stack trace),
  * then runs the CLI in ./main.js.
  */
+import { exitWithError } from './exit.js';
 import { VERSION, missingCliPeers, missingPeersMessage } from './package-info.js';
 
 const args = process.argv.slice(2);
@@ -15,6 +16,11 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
     process.stderr.write(missingPeersMessage(missing));
     process.exitCode = 2;
   } else {
-    await import('./main.js');
+    try {
+      await import('./main.js');
+    } catch (error) {
+      // Loading failed (a broken tfjs install, say): a message and exit code, like any other error.
+      exitWithError(error);
+    }
   }
 }

@@ -21,12 +21,16 @@ export const VERSION: string = pkg.version;
 const CLI_PEERS = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm'] as const;
 
 function installed(name: string): boolean {
-  try {
-    require.resolve(`${name}/package.json`);
-    return true;
-  } catch {
-    return false;
+  // package.json first (loads nothing); the bare name for packages whose exports hide package.json.
+  for (const specifier of [`${name}/package.json`, name]) {
+    try {
+      require.resolve(specifier);
+      return true;
+    } catch {
+      // try the next form
+    }
   }
+  return false;
 }
 
 /**
