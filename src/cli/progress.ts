@@ -20,7 +20,7 @@ export function createProgress(stream: NodeJS.WriteStream = process.stdout): Pro
     update(run, done, total, detail) {
       let bar = bars.get(run);
       if (bar === undefined) {
-        bar = multibar.create(total, 0, { run: run.padEnd(9), detail: '' });
+        bar = multibar.create(total, 0, { run: run.padEnd(23), detail: '' });
         bars.set(run, bar);
       }
       bar.update(done, { detail });

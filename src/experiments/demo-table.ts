@@ -135,6 +135,8 @@ export function formatDemoReport(runs: DemoRuns): string[] {
       `With ${full.epochs.length} epochs InfoBatch had no epoch to prune: the first has no scores yet and the last 12.5% (at least one) use the full data. ` +
         'Run more epochs (the default is 10) to see a saving.',
     );
+  } else if (matched !== undefined && matched.epochs.length >= full.epochs.length) {
+    lines.push(`The saving is under half an epoch, so "full data, fewer epochs" trained all ${matched.epochs.length} epochs too; it reached ${acc(matched)}.`);
   } else if (matched !== undefined) {
     lines.push(`Full data for ${matched.epochs.length} instead of ${full.epochs.length} epochs, at about the same number of passes, reached ${acc(matched)}.`);
   }

@@ -56,6 +56,12 @@ describe('the demo comparison', () => {
     expect(formatDemoReport({ full: short, infobatch: same, matched: run('full-matched', [1000, 1000], [1, 1], 0.7) }).join('\n')).toContain('With 2 epochs InfoBatch had no epoch to prune');
   });
 
+  it('says when the saving is too small for fewer whole epochs', () => {
+    const infobatch = run('infobatch', [1000, 900, 900, 1000], [1, 0.9, 0.9, 1], 0.8);
+    const matched = run('full-matched', [1000, 1000, 1000, 1000], [1, 1, 1, 1], 0.8);
+    expect(formatDemoReport({ full, infobatch, matched }).join('\n')).toContain('The saving is under half an epoch, so "full data, fewer epochs" trained all 4 epochs too; it reached 80.0%.');
+  });
+
   it('matchedEpochs rounds the saved budget to whole epochs, at least one', () => {
     expect(matchedEpochs(10, 0.218)).toBe(8);
     expect(matchedEpochs(2, 0)).toBe(2);
