@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Bundles the browser demo (src/browser) into dist-browser/ with esbuild for the browser platform:
-// main.js (the page), worker.js (the training worker), index.html, styles.css and the
-// tfjs-backend-wasm binaries under wasm/.
+// main.js (the page), worker.js (the training worker), index.html, styles.css, the
+// tfjs-backend-wasm binaries under wasm/ and the embedded dataset under data/.
 //
 //   node scripts/build-browser.mjs [outdir]
 //
@@ -65,6 +65,9 @@ export async function buildBrowser(outdir = join(root, 'dist-browser')) {
   mkdirSync(join(outdir, 'wasm'), { recursive: true });
   for (const file of result.outputFiles) writeFileSync(file.path, file.contents);
   for (const name of ['index.html', 'styles.css']) copyFileSync(join(root, 'src', 'browser', name), join(outdir, name));
+  // The embedded demo dataset, fetched by the worker from data/.
+  mkdirSync(join(outdir, 'data'), { recursive: true });
+  copyFileSync(join(root, 'data', 'embedded', 'fashion-mnist-small.idx.gz'), join(outdir, 'data', 'fashion-mnist-small.idx.gz'));
   const wasmDir = dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'));
   for (const name of readdirSync(wasmDir).filter((n) => n.endsWith('.wasm'))) copyFileSync(join(wasmDir, name), join(outdir, 'wasm', name));
   return result;

@@ -3,9 +3,10 @@
  * redraws the charts after every epoch and fills the comparison table from the finished runs.
  *
  * URL parameters (all optional): epochs, samples, test, seed, model (mlp|cnn), backend
- * (auto|wasm|webgpu|webgl|cpu), autostart=1 (start at once on the synthetic data). When training
- * ends, `document.body.dataset.state` becomes 'done' (or 'error'). For the end-to-end tests, every
- * message of the current demo's worker is kept, in order, in `globalThis.infobatchDemo.messages`.
+ * (auto|wasm|webgpu|webgl|cpu), dataset (embedded|synthetic; default embedded), autostart=1 (start
+ * at once). When training ends, `document.body.dataset.state` becomes 'done' (or 'error'). For the
+ * end-to-end tests, every message of the current demo's worker is kept, in order, in
+ * `globalThis.infobatchDemo.messages`.
  */
 import { demoTableRow } from '../experiments/demo-table.js';
 import type { EpochRecord, RunResult } from '../experiments/results.js';
@@ -13,7 +14,7 @@ import type { BackendName } from '../tfjs/backend.js';
 import { lineChartSvg, type Series } from './chart.js';
 import type { DemoConfig, FromWorker, RunName, ToWorker } from './protocol.js';
 
-const DEFAULTS = { epochs: 12, samples: 12000, test: 3000, seed: 0 };
+const DEFAULTS = { epochs: 10, samples: 5000, test: 2000, seed: 0 };
 /** Backends the page tries by default: wasm first, see README ("Demo in the browser"). */
 const AUTO_BACKENDS: readonly BackendName[] = ['wasm', 'webgpu', 'webgl', 'cpu'];
 const RUN_TITLES: Record<RunName, string> = { full: 'full data', infobatch: 'InfoBatch' };
@@ -62,6 +63,8 @@ function prefill(params: URLSearchParams): void {
     if (value !== null && Array.from(select.options).some((o) => o.value === value)) select.value = value;
   };
   pick(ui.model, params.get('model'));
+  const dataset = params.get('dataset');
+  if (dataset === 'embedded' || dataset === 'synthetic') (ui.form.elements.namedItem('dataset') as RadioNodeList).value = dataset;
   pick(ui.backend, params.get('backend'));
 }
 
@@ -72,13 +75,14 @@ function whole(input: HTMLInputElement, min: number, fallback: number): number {
 }
 
 function readConfig(): DemoConfig {
-  const useFiles = (ui.form.elements.namedItem('dataset') as RadioNodeList).value === 'idx';
+  const choice = (ui.form.elements.namedItem('dataset') as RadioNodeList).value;
+  const useFiles = choice === 'idx';
   const files = Array.from(ui.files.files ?? []);
   if (useFiles && files.length === 0) throw new Error('Pick the four IDX files first (or choose the synthetic data).');
   const model = ui.model.value;
   const backend = ui.backend.value;
   return {
-    dataset: useFiles ? { kind: 'idx', files } : { kind: 'synthetic' },
+    dataset: useFiles ? { kind: 'idx', files } : choice === 'synthetic' ? { kind: 'synthetic' } : { kind: 'embedded' },
     epochs: whole(ui.epochs, 1, DEFAULTS.epochs),
     samples: whole(ui.samples, 10, DEFAULTS.samples),
     testSamples: whole(ui.test, 10, DEFAULTS.test),

@@ -6,8 +6,8 @@ import type { BackendName } from '../tfjs/backend.js';
 /** The two runs of the demo, in the order they train. */
 export type RunName = 'full' | 'infobatch';
 
-/** What to train: the built-in synthetic data, or Fashion-MNIST (or MNIST) IDX files the user picked. */
-export type DatasetChoice = { readonly kind: 'synthetic' } | { readonly kind: 'idx'; readonly files: readonly File[] };
+/** What to train: the embedded Fashion-MNIST subset (served as data/), the built-in synthetic data, or IDX files the user picked. */
+export type DatasetChoice = { readonly kind: 'embedded' } | { readonly kind: 'synthetic' } | { readonly kind: 'idx'; readonly files: readonly File[] };
 
 /** Settings of one demo (two runs). */
 export interface DemoConfig {

@@ -6,6 +6,7 @@
  */
 import { memory } from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { EMBEDDED_DATASET_FILE, decodeEmbeddedDataset, gunzipBytes } from '../data/embedded.js';
 import { makeSyntheticDataset } from '../data/synthetic.js';
 import { takeFirst, type DatasetSplit } from '../data/dataset.js';
 import { DEMO_RECIPE } from '../experiments/demo-table.js';
@@ -28,6 +29,14 @@ const post = (message: FromWorker): void => scope.postMessage(message);
 setWasmPaths(new URL('wasm/', scope.location.href).href);
 
 async function loadSplit(config: DemoConfig): Promise<{ split: DatasetSplit; description: string }> {
+  if (config.dataset.kind === 'embedded') {
+    // The build serves the package's data/embedded file next to the page, under data/.
+    const response = await fetch(new URL(`data/${EMBEDDED_DATASET_FILE}`, scope.location.href));
+    if (!response.ok) throw new Error(`Could not load the embedded dataset (data/${EMBEDDED_DATASET_FILE}): HTTP ${response.status}.`);
+    const full = decodeEmbeddedDataset(await gunzipBytes(new Uint8Array(await response.arrayBuffer())));
+    const split = { train: takeFirst(full.train, Math.min(config.samples, full.train.numSamples)), test: takeFirst(full.test, Math.min(config.testSamples, full.test.numSamples)) };
+    return { split, description: `embedded Fashion-MNIST subset (14×14 images, ${split.train.numClasses} classes)` };
+  }
   if (config.dataset.kind === 'synthetic') {
     const split = makeSyntheticDataset({ numSamples: config.samples, numTest: config.testSamples });
     return { split, description: `synthetic (${split.train.sampleShape[0]} features, ${split.train.numClasses} classes)` };

@@ -4,7 +4,8 @@ import { dirname, join, resolve } from 'node:path';
 import { InfoBatchError } from '../core/errors.js';
 import { ensureDirectory, writeAtomically } from '../data/node/atomic-write.js';
 import { runBench } from '../experiments/bench.js';
-import { formatDemoTable, runDemo } from '../experiments/demo.js';
+import { formatDemoReport, runDemo } from '../experiments/demo.js';
+import { DEMO_RUN_TITLES } from '../experiments/demo-table.js';
 import type { ModelKind } from '../experiments/models.js';
 import { mergeResults } from '../experiments/merge-results.js';
 import { parsePolicySpecs, type PolicySpec } from '../experiments/policy-spec.js';
@@ -15,7 +16,13 @@ import { getTask } from '../experiments/tasks/registry.js';
 import { TASK_NAMES, type Task, type TaskName } from '../experiments/tasks/task.js';
 import { selectBackend } from '../tfjs/backend.js';
 import { outFolder, seedList, strictNumber, usageError, USAGE_EXIT_CODE } from './args.js';
-import { createProgress } from './progress.js';
+import { requireDataDir } from './data-dir.js';
+import { exitWithError } from './exit.js';
+import { VERSION } from './package-info.js';
+import { createBenchProgress, createProgress } from './progress.js';
+
+/** Epochs of each demo run by default. */
+const DEMO_EPOCHS = 10;
 
 function positiveInteger(value: string): number {
   const n = strictNumber(value);
@@ -66,6 +73,10 @@ const program = new Command();
 program
   .name('infobatch')
   .description('InfoBatch (ICLR 2024): lossless training speed-up by unbiased dynamic data pruning')
+  .version(VERSION)
+  // Usage errors throw (exit code 2, see ./exit.ts) instead of exiting inside commander.
+  .exitOverride()
+  .showHelpAfterError('(run with --help for usage)')
   .option('--backend <name>', 'tfjs backend: tensorflow, wasm or cpu (default: fastest available)');
 
 async function backend(): Promise<string> {
@@ -75,14 +86,15 @@ async function backend(): Promise<string> {
 
 program
   .command('demo')
-  .description('train one small model twice, full data and InfoBatch, and compare')
-  .option('--dataset <name>', 'synthetic (built in), fashion-mnist, mnist or digits', 'synthetic')
-  .option('--data-dir <dir>', 'folder of the dataset files (real datasets)')
-  .option('--epochs <n>', 'epochs per run', positiveInteger, 12)
+  .description('train one small model three times (full data, InfoBatch, full data for fewer epochs at the same budget) and compare')
+  .option('--dataset <name>', 'fashion-mnist-small (embedded: 5,000 train / 2,000 test images, 14x14), synthetic, fashion-mnist, mnist or digits', 'fashion-mnist-small')
+  .option('--data-dir <dir>', 'folder of the dataset files (needed for fashion-mnist, mnist and digits)')
+  .option('--epochs <n>', 'epochs per run', positiveInteger, DEMO_EPOCHS)
   .option('--model <kind>', 'cnn or mlp (default: cnn for images, mlp otherwise)', modelKind)
   .option('--train-limit <n>', 'use only the first n training samples', positiveInteger)
   .option('--seed <n>', 'seed of the weights and of the pruning', positiveIntegerOrZero, 0)
   .action(async (options: { dataset: string; dataDir?: string; epochs: number; model?: ModelKind; trainLimit?: number; seed: number }) => {
+    requireDataDir('demo', options.dataset, options.dataDir);
     const backendName = await backend();
     console.log(`infobatch demo: ${options.dataset} dataset, ${options.epochs} epochs, tfjs backend ${backendName}`);
     const progress = createProgress();
@@ -94,12 +106,12 @@ program
       ...(options.model !== undefined && { model: options.model }),
       ...(options.trainLimit !== undefined && { trainLimit: options.trainLimit }),
       onEpoch: (run, record, epochs) =>
-        progress.update(run, record.epoch + 1, epochs, `test acc ${(record.testAccuracy * 100).toFixed(1)}%, kept ${(record.keptFraction * 100).toFixed(0)}%`),
+        progress.update(DEMO_RUN_TITLES[run], record.epoch + 1, epochs, `test acc ${(record.testAccuracy * 100).toFixed(1)}%, kept ${(record.keptFraction * 100).toFixed(0)}%`),
     });
     progress.stop();
     console.log('');
-    for (const line of formatDemoTable(result)) console.log(line);
-    console.log(`\n${result.numSamples.toLocaleString('en-US')} training samples, ${result.model} model; wall-clock is the training loop only (evaluation excluded).`);
+    for (const line of formatDemoReport(result)) console.log(line);
+    console.log(`\n${result.numSamples.toLocaleString('en-US')} training and ${result.numTest.toLocaleString('en-US')} test samples, ${result.model} model; wall-clock is the training loop only (evaluation excluded), after an untimed warm-up.`);
   });
 
 function positiveIntegerOrZero(value: string): number {
@@ -113,8 +125,8 @@ program
   .description('run policies x seeds on one recipe; write results.json, report.md and report.html (resumable)')
   .requiredOption('--out <dir>', 'output folder (an interrupted bench resumes from it)', outFolder)
   .option('--task <name>', `what to train: classification (dataset + model), or a task family: ${TASK_NAMES.join(', ')} (own data, model, loss and metric; see the README)`, taskName, 'classification')
-  .option('--dataset <name>', 'classification: synthetic, fashion-mnist, mnist or digits', 'fashion-mnist')
-  .option('--data-dir <dir>', "folder of the dataset files; with --task, the folder holding the datasets' folders (default ../shared/data)")
+  .option('--dataset <name>', 'classification: fashion-mnist (needs --data-dir), fashion-mnist-small (embedded), synthetic, mnist or digits', 'fashion-mnist')
+  .option('--data-dir <dir>', "folder of the dataset files; with --task, the folder holding the datasets' folders")
   .option('--download', 'download missing dataset files from the official location (checksummed; classification)')
   .option('--model <kind>', 'classification: cnn or mlp', modelKind, 'cnn')
   .option('--epochs <n>', "epochs of the recipe (default 15; with --task, the task's default)", positiveInteger)
@@ -131,6 +143,7 @@ program
     out: string; task: 'classification' | TaskName; dataset: string; dataDir?: string; download?: boolean; model: ModelKind; epochs?: number; seeds: number[]; policies?: PolicySpec[];
     batchSize?: number; lr?: number; momentum: number; weightDecay: number; trainLimit?: number; testLimit?: number; name?: string;
   }) => {
+    requireDataDir('bench', options.dataset, options.dataDir, options.task);
     const policies = options.policies ?? parsePolicySpecs('full,infobatch');
     const task: Task | undefined = options.task === 'classification' ? undefined : getTask(options.task);
     const epochs = options.epochs ?? task?.defaults.epochs ?? 15;
@@ -142,6 +155,7 @@ program
     const metric = task?.metric;
     const metricText = (value: number): string =>
       metric === undefined ? `test acc ${(value * 100).toFixed(2)}%` : `${metric.name} ${metric.percent === true ? `${(value * 100).toFixed(2)}%` : value.toPrecision(4)}`;
+    const progress = createBenchProgress();
     const results = await runBench({
       name: options.name ?? (task === undefined ? `${options.dataset} ${options.model} ${epochs} epochs` : `${task.name}: ${task.dataset}, ${task.model}, ${epochs} epochs`),
       command: commandLine(),
@@ -161,10 +175,14 @@ program
       ...(options.download !== undefined && { download: options.download }),
       ...(trainLimit !== undefined && { trainLimit }),
       ...(testLimit !== undefined && { testLimit }),
-      log: (message) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`),
+      log: (message) => progress.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`),
+      onRunStart: (run, runEpochs, remaining) => progress.runStart(`${run.label} seed ${run.seed}`, runEpochs, remaining.epochs),
       onEpoch: (run, record) =>
-        console.log(`  ${run.label} seed ${run.seed} epoch ${record.epoch + 1}: ${metricText(record.testAccuracy)}, kept ${(record.keptFraction * 100).toFixed(1)}%, ${record.trainSeconds.toFixed(1)} s`),
-    });
+        progress.epoch(
+          `  ${run.label} seed ${run.seed} epoch ${record.epoch + 1}: ${metricText(record.testAccuracy)}, kept ${(record.keptFraction * 100).toFixed(1)}%, ${record.trainSeconds.toFixed(1)} s`,
+          `epoch ${record.epoch + 1}: ${metricText(record.testAccuracy)}`,
+        ),
+    }).finally(() => progress.stop());
     console.log(`wrote ${join(options.out, 'results.json')}, report.md and report.html (${results.runs.length} runs)`);
   });
 
@@ -194,10 +212,6 @@ program
   });
 
 program.parseAsync().catch((error: unknown) => {
-  if (error instanceof InfoBatchError) {
-    console.error(`infobatch: ${error.message} [${error.code}]`);
-  } else {
-    console.error(error);
-  }
-  process.exit(1);
+  exitWithError(error);
+  process.exit(process.exitCode);
 });

@@ -23,7 +23,9 @@ export interface Dataset {
 
 /** A train/test pair of datasets with the same sample shape and classes. */
 export interface DatasetSplit {
+  /** The samples to train on. */
   readonly train: Dataset;
+  /** Held-out samples, for evaluation only. */
   readonly test: Dataset;
 }
 

@@ -6,6 +6,7 @@ export { createDataset, sampleSize, subsetDataset, takeFirst } from './dataset.j
 export type { Dataset, DatasetSplit } from './dataset.js';
 export { trainTestSplit } from './split.js';
 export type { TrainTestSplitOptions } from './split.js';
+export { EMBEDDED_DATASET_FILE, EMBEDDED_DATASET_NAME, decodeEmbeddedDataset, gunzipBytes } from './embedded.js';
 export { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, idxToDataset, isGzip, parseIdx, parseIdxImages, parseIdxLabels } from './idx.js';
 export type { IdxArray, IdxToDatasetOptions, ParseIdxOptions } from './idx.js';
 export { DIGITS_MAX_PIXEL, DIGITS_NUM_FEATURES, parseDigitsCsv } from './digits.js';

@@ -12,3 +12,4 @@ export { loadText, readMaybeGzip } from './node/files.js';
 export { loadDigits } from './node/digits-node.js';
 export { loadAlpacaSeedTasks } from './node/alpaca-node.js';
 export { directoryStorage } from './node/checkpoint-directory.js';
+export { EMBEDDED_DATASET_PATH, loadEmbeddedDataset } from './node/embedded-node.js';

@@ -67,7 +67,9 @@ export interface ShapesDataset {
   readonly images: Float32Array;
   /** `numSamples × size × size` class ids in `0..3` (see {@link SHAPE_CLASSES}). */
   readonly masks: Int32Array;
+  /** Number of images. */
   readonly numSamples: number;
+  /** Side of each square image, in pixels. */
   readonly size: number;
   /** `SHAPE_CLASSES.length` (4). */
   readonly numClasses: number;

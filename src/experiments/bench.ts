@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, rmdir } from 'node:fs/promises';
 import { cpus, platform } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { annealingStartEpoch } from '../core/annealing.js';
 import { canonicalJson } from '../core/canonical-json.js';
 import { InfoBatchError } from '../core/errors.js';
@@ -55,6 +55,12 @@ export interface BenchOptions {
   readonly log?: (message: string) => void;
   /** Called after each epoch of each run. */
   readonly onEpoch?: (run: { label: string; seed: number }, record: EpochRecord) => void;
+  /**
+   * Called before each run trains, with its epochs and what is left: the runs still to train
+   * (this one included) and their epochs (matched runs count the full recipe's epochs until they
+   * are sized). For progress bars and ETAs.
+   */
+  readonly onRunStart?: (run: { label: string; seed: number }, epochs: number, remaining: { runs: number; epochs: number }) => void;
 }
 
 const RESULTS_FILE = 'results.json';
@@ -209,8 +215,33 @@ async function keepArtifacts(out: string, run: RunResult, artifacts: readonly Ta
  * after the InfoBatch run of their seed and sized from its measured saving.
  */
 export async function runBench(options: BenchOptions): Promise<BenchResults> {
+  const created = await ensureDirectory(options.out, "'out'");
+  try {
+    return await benchInFolder(options);
+  } catch (error) {
+    // A bench that failed before writing anything leaves no empty folder behind.
+    if (created !== undefined) await removeEmptyFolders(options.out, created);
+    throw error;
+  }
+}
+
+/** Removes `dir` and its parents up to `top` (inclusive) while they are empty; stops at the first that is not. */
+async function removeEmptyFolders(dir: string, top: string): Promise<void> {
+  let current = resolve(dir);
+  const last = resolve(top);
+  for (;;) {
+    try {
+      await rmdir(current);
+    } catch {
+      return;
+    }
+    if (current === last || dirname(current) === current) return;
+    current = dirname(current);
+  }
+}
+
+async function benchInFolder(options: BenchOptions): Promise<BenchResults> {
   const log = options.log ?? (() => {});
-  await ensureDirectory(options.out, "'out'");
   const resultsPath = join(options.out, RESULTS_FILE);
   const config = configOf(options);
   const runs = await readExisting(resultsPath, config);
@@ -262,6 +293,11 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
           log(`${spec.label} seed ${seed}: matched to infobatch's saving ${(saving * 100).toFixed(1)}% -> ${spec.matched === 'saving' ? `pruneRatio ${(policy['pruneRatio'] as number).toFixed(3)}` : `${runEpochs} epochs`}`);
         }
         log(`run ${spec.label} seed ${seed}: ${runEpochs} epochs`);
+        if (options.onRunStart !== undefined) {
+          const pending = ordered.flatMap((p) => options.seeds.filter((sd) => !runs.some((r) => r.label === p.label && r.seed === sd)).map((sd) => ({ p, sd })));
+          const remainingEpochs = pending.reduce((sum, { p, sd }) => sum + (p === spec && sd === seed ? runEpochs : epochs), 0);
+          options.onRunStart({ label: spec.label, seed }, runEpochs, { runs: pending.length, epochs: remainingEpochs });
+        }
         const { run, artifacts } = await trainer.train({
           label: spec.label,
           policy,

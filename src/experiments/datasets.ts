@@ -2,11 +2,11 @@ import { join } from 'node:path';
 import { InfoBatchError } from '../core/errors.js';
 import type { DatasetSplit } from '../data/dataset.js';
 import { takeFirst } from '../data/dataset.js';
-import { loadDigits, loadIdxDataset } from '../data/node.js';
+import { loadDigits, loadEmbeddedDataset, loadIdxDataset } from '../data/node.js';
 import { makeSyntheticDataset } from '../data/synthetic.js';
 
 /** Datasets the CLI can train on. */
-export const BENCH_DATASETS = ['synthetic', 'fashion-mnist', 'mnist', 'digits'] as const;
+export const BENCH_DATASETS = ['fashion-mnist-small', 'synthetic', 'fashion-mnist', 'mnist', 'digits'] as const;
 /** One of {@link BENCH_DATASETS}. */
 export type BenchDatasetName = (typeof BENCH_DATASETS)[number];
 
@@ -23,13 +23,16 @@ export interface LoadBenchDatasetOptions {
 }
 
 /**
- * Loads a dataset by name: the built-in synthetic one needs no files; the others read `dataDir`.
+ * Loads a dataset by name: the embedded Fashion-MNIST subset (`fashion-mnist-small`) and the
+ * synthetic one need no files; the others read `dataDir`.
  * @param name - one of {@link BENCH_DATASETS}.
  */
 export async function loadBenchDataset(name: string, options: LoadBenchDatasetOptions = {}): Promise<DatasetSplit> {
   const { dataDir, download = false, trainLimit, testLimit } = options;
   let split: DatasetSplit;
-  if (name === 'synthetic') {
+  if (name === 'fashion-mnist-small') {
+    split = await loadEmbeddedDataset();
+  } else if (name === 'synthetic') {
     split = makeSyntheticDataset();
   } else if (name === 'fashion-mnist' || name === 'mnist') {
     const dir = dataDir ?? join('..', 'shared', 'data', name);

@@ -40,7 +40,16 @@ const OPTION_KEYS = ['pruneRatio', 'delta', 'rescale'] as const;
  * ```
  */
 export class DynamicRandomPolicy implements PruningPolicy {
-  readonly config: { readonly name: 'dynamic-random'; readonly pruneRatio: number; readonly delta: number; readonly rescale: boolean };
+  readonly config: {
+    /** The policy's name in the registry and in checkpoints. */
+    readonly name: 'dynamic-random';
+    /** The `pruneRatio` option, default applied. */
+    readonly pruneRatio: number;
+    /** The `delta` option, default applied. */
+    readonly delta: number;
+    /** The `rescale` option, default applied. */
+    readonly rescale: boolean;
+  };
   private numSamples = 0;
 
   constructor(options: DynamicRandomPolicyOptions = {}) {

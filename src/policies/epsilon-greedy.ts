@@ -64,11 +64,17 @@ const OPTION_KEYS = ['pruneRatio', 'epsilon', 'emaAlpha', 'delta', 'rescale'] as
  */
 export class EpsilonGreedyPolicy implements PruningPolicy {
   readonly config: {
+    /** The policy's name in the registry and in checkpoints. */
     readonly name: 'epsilon-greedy';
+    /** The `pruneRatio` option, default applied. */
     readonly pruneRatio: number;
+    /** The `epsilon` option, default applied. */
     readonly epsilon: number;
+    /** The `emaAlpha` option, default applied. */
     readonly emaAlpha: number;
+    /** The `delta` option, default applied. */
     readonly delta: number;
+    /** The `rescale` option, default applied. */
     readonly rescale: boolean;
   };
   readonly scoreSmoothing: ScoreSmoothing;

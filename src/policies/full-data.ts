@@ -18,7 +18,10 @@ export interface FullDataPolicyOptions {
  * ```
  */
 export class FullDataPolicy implements PruningPolicy {
-  readonly config: { readonly name: 'full' };
+  readonly config: {
+    /** The policy's name in the registry and in checkpoints. */
+    readonly name: 'full';
+  };
   private attached = false;
 
   constructor(options: FullDataPolicyOptions = {}) {

@@ -65,11 +65,15 @@ const OPTION_KEYS = ['pruneRatio', 'delta', 'threshold', 'rescale', 'targetSavin
  */
 export class InfoBatchPolicy implements PruningPolicy {
   readonly config: {
+    /** The policy's name in the registry and in checkpoints. */
     readonly name: 'infobatch';
     /** Present unless `targetSaving` is. */
     readonly pruneRatio?: number;
+    /** The `delta` option, default applied. */
     readonly delta: number;
+    /** The `threshold` option, default applied. */
     readonly threshold: ThresholdRule;
+    /** The `rescale` option, default applied. */
     readonly rescale: boolean;
     /** Present only when given. */
     readonly targetSaving?: number;

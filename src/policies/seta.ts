@@ -81,11 +81,17 @@ const OPTION_KEYS = ['pruneRatio', 'numGroups', 'windowScale', 'delta', 'anneali
  */
 export class SetaPolicy implements PruningPolicy {
   readonly config: {
+    /** The policy's name in the registry and in checkpoints. */
     readonly name: 'seta';
+    /** The `pruneRatio` option, default applied. */
     readonly pruneRatio: number;
+    /** The `numGroups` option, default applied. */
     readonly numGroups: number;
+    /** The `windowScale` option, default applied. */
     readonly windowScale: number;
+    /** The `delta` option, default applied. */
     readonly delta: number;
+    /** The `annealing` option, default applied. */
     readonly annealing: SetaAnnealing;
   };
   private numSamples = 0;

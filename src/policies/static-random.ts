@@ -46,7 +46,16 @@ const OPTION_KEYS = ['pruneRatio', 'rescale', 'delta'] as const;
  * ```
  */
 export class StaticRandomPolicy implements PruningPolicy {
-  readonly config: { readonly name: 'static-random'; readonly pruneRatio: number; readonly rescale: boolean; readonly delta: number };
+  readonly config: {
+    /** The policy's name in the registry and in checkpoints. */
+    readonly name: 'static-random';
+    /** The `pruneRatio` option, default applied. */
+    readonly pruneRatio: number;
+    /** The `rescale` option, default applied. */
+    readonly rescale: boolean;
+    /** The `delta` option, default applied. */
+    readonly delta: number;
+  };
   private numSamples = 0;
   private subset: { readonly seed: number; readonly indices: Int32Array } | undefined;
 

@@ -61,7 +61,18 @@ const STATE_HEADER_BYTES = 8;
  * ```
  */
 export class UcbPolicy implements PruningPolicy {
-  readonly config: { readonly name: 'ucb'; readonly pruneRatio: number; readonly c: number; readonly emaAlpha: number; readonly delta: number };
+  readonly config: {
+    /** The policy's name in the registry and in checkpoints. */
+    readonly name: 'ucb';
+    /** The `pruneRatio` option, default applied. */
+    readonly pruneRatio: number;
+    /** The `c` option, default applied. */
+    readonly c: number;
+    /** The `emaAlpha` option, default applied. */
+    readonly emaAlpha: number;
+    /** The `delta` option, default applied. */
+    readonly delta: number;
+  };
   readonly scoreSmoothing: ScoreSmoothing;
   private numSamples = 0;
   private variance = new Float32Array(0);

@@ -18,6 +18,7 @@ function errorCode(error: unknown): string | undefined {
  * Creates the folder `path` (and its parents) unless it exists.
  * @param path - the folder.
  * @param name - how messages name it, e.g. `'--out'`.
+ * @returns the first folder it created (as `mkdir` with `recursive`), or undefined when `path` existed.
  * @throws InfoBatchError 'INVALID_OPTION' when `path`, or a folder on its way, is a file.
  *
  * @example
@@ -25,9 +26,9 @@ function errorCode(error: unknown): string | undefined {
  * await ensureDirectory('results/run1', "'--out'");
  * ```
  */
-export async function ensureDirectory(path: string, name = 'folder'): Promise<void> {
+export async function ensureDirectory(path: string, name = 'folder'): Promise<string | undefined> {
   try {
-    await mkdir(path, { recursive: true });
+    return await mkdir(path, { recursive: true });
   } catch (cause) {
     const code = errorCode(cause);
     if (code === 'EEXIST' || code === 'ENOTDIR') {

@@ -11,9 +11,13 @@ export { writeAtomically } from './atomic-write.js';
 
 /** The part of a fetch `Response` that {@link downloadVerified} uses. */
 export interface FetchResponseLike {
+  /** Whether the status is 2xx. */
   readonly ok: boolean;
+  /** HTTP status code. */
   readonly status: number;
+  /** HTTP status text, for messages. */
   readonly statusText: string;
+  /** The body's bytes. */
   arrayBuffer(): Promise<ArrayBuffer>;
 }
 

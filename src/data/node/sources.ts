@@ -28,9 +28,13 @@ export interface IdxFileSource {
 export interface IdxDatasetSource {
   /** Base URLs tried in order; the file name plus `.gz` is appended. */
   readonly mirrors: readonly string[];
+  /** The training images file. */
   readonly trainImages: IdxFileSource;
+  /** The training labels file. */
   readonly trainLabels: IdxFileSource;
+  /** The test images file. */
   readonly testImages: IdxFileSource;
+  /** The test labels file. */
   readonly testLabels: IdxFileSource;
 }
 
