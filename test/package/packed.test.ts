@@ -174,6 +174,14 @@ describe('the packed package in a fresh project', () => {
       declare function perSampleLosses(indices: Int32Array): Float32Array;
       declare function backward(loss: number): void;
       declare function gatherBatch(indices: Int32Array): { xs: import('@tensorflow/tfjs').Tensor; ys: import('@tensorflow/tfjs').Tensor };
+      declare function readBatch(indices: Int32Array): Promise<{ xs: import('@tensorflow/tfjs').Tensor; ys: import('@tensorflow/tfjs').Tensor }>;
+      declare const xVal: import('@tensorflow/tfjs').Tensor;
+      declare const yVal: import('@tensorflow/tfjs').Tensor;
+      declare const bytes: Uint8Array | undefined;
+      declare const batchSize: number;
+      declare function trainOn(indices: Int32Array, weights: Float32Array): Float32Array;
+      declare function timeToSave(): boolean;
+      declare function save(state: Uint8Array): void;
     `);
     writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({
       compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, types: [], lib: ['ES2022', 'DOM'] },

@@ -98,10 +98,9 @@ describe('README', () => {
     expect(readme).toContain('npm test');
   });
 
-  it('leads with the model.fit swap', () => {
-    const firstSection = readme.indexOf('\n## ');
-    expect(readme.indexOf('### With `model.fit`: change one line')).toBeGreaterThan(firstSection);
-    expect(readme.slice(firstSection + 1).indexOf('\n## ')).toBeGreaterThan(readme.slice(firstSection + 1).indexOf('### With `model.fit`'));
+  it('leads with the model.fit swap, right after the install line', () => {
+    const headings = [...readme.matchAll(/^(##|###) (.*)$/gm)].map((m) => `${m[1]} ${m[2]}`);
+    expect(headings.slice(0, 3)).toEqual(['## Install', '## Use it in a tfjs training loop', '### With `model.fit`: change one line']);
     expect(fitSnippet).toContain('// before: const history = await model.fit(x, y, ');
     expect(fitSnippet).toContain('const history = await fitWithInfoBatch(model, x, y, ');
   });
