@@ -1,8 +1,8 @@
 export { annealingStartEpoch } from './core/annealing.js';
 export { EpochPlan, type BatchOptions, type PlanBatch, type PlanStats, type ShardOptions } from './core/epoch-plan.js';
 export { InfoBatchError, type InfoBatchErrorCode } from './core/errors.js';
-export { InfoBatch, type InfoBatchOptions, type LoadStateOptions, type RunSummary } from './core/info-batch.js';
-export type { PolicyConfig, PolicyContext, PolicySelection, PruningPolicy } from './core/policy.js';
+export { InfoBatch, type BeginEpochOptions, type InfoBatchOptions, type LoadStateOptions, type PlanBuffers, type RunSummary } from './core/info-batch.js';
+export type { PolicyConfig, PolicyContext, PolicySelection, PruningPolicy, SelectionBuffers } from './core/policy.js';
 export { SeededRandom } from './core/random.js';
 export type { ScoreSmoothing } from './core/score-smoothing.js';
 export { computeThreshold, type ThresholdRule } from './core/threshold.js';
