@@ -27,3 +27,5 @@ export {
   type TrainResult,
 } from './trainer.js';
 export { registerWasmGradientKernels } from './wasm-kernels.js';
+export { fitWithInfoBatch, INFOBATCH_HISTORY_KEYS, type FitWithInfoBatchArgs } from './fit.js';
+export type { SampleSource } from './sample-source.js';

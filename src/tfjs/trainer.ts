@@ -1,25 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { EpochPlan } from '../core/epoch-plan.js';
 import { describeValue, InfoBatchError } from '../core/errors.js';
-import { InfoBatch, type InfoBatchOptions, type RunSummary } from '../core/info-batch.js';
+import type { InfoBatch, InfoBatchOptions, RunSummary } from '../core/info-batch.js';
 import { assertInteger, assertKnownKeys, assertOptionBag } from '../core/validate.js';
-import { assertPerSampleLoss, InfoBatchTfjs, isTensorLike } from './info-batch-tfjs.js';
+import { checkLossShape, isStepSchedule, makeInfoBatch, runTraining, trainableVariables, type EpochLearningRate, type EpochMetrics, type TrainableModel } from './engine.js';
+import { InfoBatchTfjs, isTensorLike } from './info-batch-tfjs.js';
 import type { StepSchedule } from './schedules.js';
+import { tensorLoader } from './sample-source.js';
 
-/**
- * What {@link trainWithInfoBatch} needs of a model: a tfjs `LayersModel` fits, and so does any
- * object with `predict` and trainable variables.
- */
-export interface TrainableModel {
-  /** Forward pass; used when the model has no `apply` (a `LayersModel` is called as `apply(x, { training: true })`). */
-  predict(x: tf.Tensor): tf.Tensor | tf.Tensor[];
-  /** Variables to train: `tf.Variable`s, or tfjs-layers `LayerVariable`s (read with `read()`). */
-  readonly trainableWeights: ReadonlyArray<tf.Variable | { read(): tf.Tensor }>;
-  /** Training-mode forward pass of tfjs-layers (dropout and batch normalisation in training mode). */
-  apply?(x: tf.Tensor, kwargs: { training: boolean }): unknown;
-  /** Regularisation penalties of tfjs-layers (`kernelRegularizer` …), added to the objective. */
-  calculateLosses?(): tf.Scalar[];
-}
+export type { EpochLearningRate, EpochMetrics, TrainableModel } from './engine.js';
 
 /** Training data: samples along axis 0 of both tensors. */
 export interface TrainingData {
@@ -27,41 +16,6 @@ export interface TrainingData {
   readonly x: tf.Tensor;
   /** Targets, `[numSamples, ...]` (class ids, one-hot rows, values…), passed to `loss` as gathered. */
   readonly y: tf.Tensor;
-}
-
-/** Figures of one epoch, returned by {@link trainWithInfoBatch} and passed to `onEpochEnd`. */
-export interface EpochMetrics {
-  /** 0-based epoch. */
-  readonly epoch: number;
-  /** Samples forwarded this epoch (the plan's length). */
-  readonly planLength: number;
-  /** Optimizer steps this epoch. */
-  readonly steps: number;
-  /**
-   * `Σ w·l / numSamples` over the epoch's samples: with InfoBatch's weights an unbiased estimate of
-   * the mean per-sample training loss over the full data (the plain mean in full-data epochs).
-   * Regularisation penalties are not included. Read from the device once per epoch.
-   */
-  readonly meanLoss: number;
-  /** Wall-clock seconds of the batch loop, including the final wait for the loss reads. */
-  readonly trainSeconds: number;
-  /** `planSeconds + recordSeconds`: the pruning overhead of the epoch. */
-  readonly pruneSeconds: number;
-  /** Seconds spent making the epoch's plan (`beginEpoch`), before the batch loop. */
-  readonly planSeconds: number;
-  /**
-   * Seconds spent recording this epoch's per-sample losses as scores; the recording runs between
-   * training steps, so it is also part of `trainSeconds`.
-   */
-  readonly recordSeconds: number;
-  /** `planLength / numSamples`. */
-  readonly keptFraction: number;
-  /** The plan's score threshold (NaN when none was used, e.g. in full-data epochs). */
-  readonly threshold: number;
-  /** Learning rate set at the start of the epoch, when a `learningRate` schedule is given. */
-  readonly learningRate?: number;
-  /** What `evaluate` returned for this epoch, when given. */
-  readonly evaluation?: Readonly<Record<string, number>>;
 }
 
 /** Callbacks of {@link trainWithInfoBatch}; any may return a promise, which is awaited. */
@@ -77,9 +31,6 @@ export interface TrainCallbacks {
   /** After the epoch, its scores recorded and `evaluate` run. */
   onEpochEnd?(epoch: number, metrics: EpochMetrics): void | Promise<void>;
 }
-
-/** Learning rate of each epoch, from the epoch and its plan. */
-export type EpochLearningRate = (epoch: number, plan: EpochPlan) => number;
 
 /** Options of {@link trainWithInfoBatch}. */
 export interface TrainOptions {
@@ -127,71 +78,6 @@ export interface TrainResult {
 const OPTION_KEYS = ['epochs', 'batchSize', 'optimizer', 'loss', 'infobatch', 'learningRate', 'initialEpoch', 'callbacks', 'evaluate'] as const;
 const CALLBACK_KEYS = ['onEpochBegin', 'onBatchEnd', 'onEpochEnd'] as const;
 
-function isStepSchedule(value: unknown): value is StepSchedule {
-  return typeof value === 'object' && value !== null && typeof (value as StepSchedule).beginEpoch === 'function' && typeof (value as StepSchedule).lr === 'function';
-}
-
-/** Sets an optimizer's learning rate: `setLearningRate` (SGD, momentum) or the `learningRate` field (Adam, RMSProp, …). */
-function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
-  if (!Number.isFinite(lr) || lr < 0) {
-    throw new InfoBatchError('OUT_OF_RANGE', `'learningRate' passed to trainWithInfoBatch gave ${describeValue(lr)}; a learning rate must be a finite number >= 0.`);
-  }
-  const target = optimizer as unknown as { setLearningRate?: (lr: number) => void; learningRate?: unknown };
-  if (typeof target.setLearningRate === 'function') target.setLearningRate(lr);
-  else if (typeof target.learningRate === 'number') target.learningRate = lr;
-  else {
-    throw new InfoBatchError('UNSUPPORTED', `trainWithInfoBatch cannot set the learning rate of ${optimizer.getClassName()}: it has neither setLearningRate() nor a numeric learningRate field; drop the 'learningRate' option or use a tfjs optimizer.`);
-  }
-}
-
-function trainableVariables(model: TrainableModel): tf.Variable[] {
-  const where = 'trainWithInfoBatch';
-  return model.trainableWeights.map((w, i) => {
-    const variable = 'read' in w && typeof w.read === 'function' ? w.read() : w;
-    if (!(variable instanceof tf.Variable)) {
-      throw new InfoBatchError('INVALID_TYPE', `'model.trainableWeights[${i}]' passed to ${where} must be a tf.Variable or a LayerVariable whose read() gives one, but got ${describeValue(variable)}.`);
-    }
-    return variable;
-  });
-}
-
-/** Training-mode forward pass. */
-function forward(model: TrainableModel, xs: tf.Tensor): tf.Tensor {
-  const output = typeof model.apply === 'function' ? model.apply(xs, { training: true }) : model.predict(xs);
-  if (!isTensorLike(output)) {
-    throw new InfoBatchError('UNSUPPORTED', `trainWithInfoBatch supports models with one output tensor but the model returned ${describeValue(output)}.`);
-  }
-  return output;
-}
-
-/**
- * Checks the loss on the first samples in inference mode, outside any gradient tape, so that a
- * reduced or misshapen loss fails before training starts (an error thrown inside
- * `optimizer.minimize` leaves the tape's saved tensors behind).
- */
-function checkLossShape(model: TrainableModel, data: TrainingData, loss: TrainOptions['loss'], batchSize: number): void {
-  tf.tidy(() => {
-    const size = Math.min(batchSize, data.x.shape[0]!);
-    const xs = tf.slice(data.x, 0, size);
-    const output = typeof model.apply === 'function' ? model.apply(xs, { training: false }) : model.predict(xs);
-    if (!isTensorLike(output)) {
-      throw new InfoBatchError('UNSUPPORTED', `trainWithInfoBatch supports models with one output tensor but the model returned ${describeValue(output)}.`);
-    }
-    const perSample = loss(tf.slice(data.y, 0, size), output);
-    if (!isTensorLike(perSample)) {
-      throw new InfoBatchError('INVALID_TYPE', `'loss' passed to trainWithInfoBatch must return a tf.Tensor of per-sample losses but returned ${describeValue(perSample)}.`);
-    }
-    assertPerSampleLoss("The tensor returned by 'loss' passed to trainWithInfoBatch", perSample, size);
-  });
-}
-
-/** Sum of the model's regularisation penalties, or undefined when it has none. */
-function regularization(model: TrainableModel): tf.Scalar | undefined {
-  const penalties = typeof model.calculateLosses === 'function' ? model.calculateLosses() : [];
-  if (penalties.length === 0) return undefined;
-  return (penalties.length === 1 ? penalties[0]! : tf.addN(penalties)) as tf.Scalar;
-}
-
 function validate(model: TrainableModel, data: TrainingData, options: TrainOptions): void {
   const where = 'trainWithInfoBatch';
   if (typeof model !== 'object' || model === null || typeof model.predict !== 'function' || !Array.isArray(model.trainableWeights)) {
@@ -235,28 +121,6 @@ function validate(model: TrainableModel, data: TrainingData, options: TrainOptio
   }
 }
 
-function makeInfoBatch(numSamples: number, epochs: number, option: TrainOptions['infobatch']): InfoBatch {
-  const where = 'trainWithInfoBatch';
-  if (option instanceof InfoBatch) {
-    if (option.numSamples !== numSamples) {
-      throw new InfoBatchError('SHAPE_MISMATCH', `'infobatch' passed to ${where} is for ${option.numSamples} samples but data.x holds ${numSamples}.`);
-    }
-    if (option.numEpochs < epochs) {
-      throw new InfoBatchError('OUT_OF_RANGE', `'infobatch' passed to ${where} plans ${option.numEpochs} epochs but 'epochs' is ${epochs}; build it with numEpochs >= epochs.`);
-    }
-    return option;
-  }
-  if (option !== undefined) {
-    assertOptionBag(where, 'infobatch', option);
-    for (const key of ['numSamples', 'numEpochs'] as const) {
-      if (key in option) {
-        throw new InfoBatchError('INVALID_OPTION', `'infobatch.${key}' passed to ${where} is not allowed: it is taken from ${key === 'numSamples' ? 'data.x' : "'epochs'"}.`);
-      }
-    }
-  }
-  return new InfoBatch({ ...option, numSamples, numEpochs: epochs });
-}
-
 /**
  * Trains a model with InfoBatch, `fit`-style: each epoch visits the InfoBatch plan in batches
  * (gathered from `data` with `tf.gather`), minimises `sum(w·l) / B` plus the model's regularisation
@@ -277,98 +141,36 @@ function makeInfoBatch(numSamples: number, epochs: number, option: TrainOptions[
  * ```
  */
 export async function trainWithInfoBatch(model: TrainableModel, data: TrainingData, options: TrainOptions): Promise<TrainResult> {
+  const where = 'trainWithInfoBatch';
   validate(model, data, options);
   const { epochs, batchSize, optimizer, loss, infobatch, learningRate, initialEpoch = 0, callbacks = {}, evaluate } = options;
   const numSamples = data.x.shape[0]!;
-  const ib = makeInfoBatch(numSamples, epochs, infobatch);
-  assertInteger('trainWithInfoBatch', 'initialEpoch', initialEpoch, 0, epochs - 1);
+  const ib = makeInfoBatch(where, numSamples, epochs, infobatch, 'data.x');
+  assertInteger(where, 'initialEpoch', initialEpoch, 0, epochs - 1);
   const ibt = new InfoBatchTfjs(ib);
-  const variables = trainableVariables(model);
-  checkLossShape(model, data, loss, batchSize);
-  const history: EpochMetrics[] = [];
-  const stepSchedule = isStepSchedule(learningRate) ? learningRate : undefined;
-
-  for (let epoch = initialEpoch; epoch < epochs; epoch++) {
-    const planStart = performance.now();
-    const recordedBefore = ibt.recordSeconds;
-    const plan = await ibt.beginEpoch(epoch);
-    const planSeconds = (performance.now() - planStart) / 1000;
-    const steps = plan.numBatches(batchSize);
-
-    let epochLr: number | undefined;
-    if (stepSchedule !== undefined) {
-      stepSchedule.beginEpoch(epoch, steps);
-      epochLr = stepSchedule.lr(0);
-    } else if (learningRate !== undefined) {
-      epochLr = (learningRate as EpochLearningRate)(epoch, plan);
-      setLearningRate(optimizer, epochLr);
-    }
-    await callbacks.onEpochBegin?.(epoch, plan, { steps });
-
-    const trainStart = performance.now();
-    let lossSum: tf.Scalar = tf.scalar(0);
-    try {
-      let step = 0;
-      let lastLr = Number.NaN;
-      for (const batch of plan.batches(batchSize)) {
-        if (stepSchedule !== undefined) {
-          const lr = stepSchedule.lr(step);
-          if (lr !== lastLr) setLearningRate(optimizer, lr);
-          lastLr = lr;
-        }
-        const wantCost = callbacks.onBatchEnd !== undefined;
-        const { sum, cost } = tf.tidy(() => {
-          const ids = tf.tensor1d(batch.indices, 'int32');
-          const xs = tf.gather(data.x, ids);
-          const ys = tf.gather(data.y, ids);
-          let weightedSum: tf.Scalar | undefined;
-          const objective = optimizer.minimize(() => {
-            const dataLoss = ibt.update(loss(ys, forward(model, xs)), batch);
-            weightedSum = tf.keep(tf.mul(dataLoss, batch.indices.length) as tf.Scalar); // outlives minimize's tidy; disposed below
-            const penalty = regularization(model);
-            return penalty === undefined ? dataLoss : (tf.add(dataLoss, penalty) as tf.Scalar);
-          }, wantCost, variables);
-          const next = tf.add(lossSum, weightedSum!) as tf.Scalar;
-          weightedSum!.dispose();
-          return { sum: next, cost: objective ?? undefined };
-        });
-        lossSum.dispose();
-        lossSum = sum;
-        if (cost !== undefined) {
-          try {
-            await callbacks.onBatchEnd!(epoch, step, { loss: cost });
-          } finally {
-            cost.dispose();
-          }
-        }
-        step++;
-      }
-      await ibt.flush();
-      const meanLoss = (await lossSum.data())[0]! / numSamples;
-      const trainSeconds = (performance.now() - trainStart) / 1000;
-      const recordSeconds = ibt.recordSeconds - recordedBefore;
-
-      const evaluation = evaluate === undefined ? undefined : await evaluate(epoch);
-      const metrics: EpochMetrics = {
-        epoch,
-        planLength: plan.length,
-        steps,
-        meanLoss,
-        trainSeconds,
-        pruneSeconds: planSeconds + recordSeconds,
-        planSeconds,
-        recordSeconds,
-        keptFraction: plan.length / numSamples,
-        threshold: plan.stats.threshold,
-        ...(epochLr !== undefined && { learningRate: epochLr }),
-        ...(evaluation !== undefined && { evaluation: { ...evaluation } }),
-      };
-      history.push(metrics);
-      await callbacks.onEpochEnd?.(epoch, metrics);
-    } finally {
-      lossSum.dispose();
-    }
-  }
-  await ibt.flush();
-  return { epochs: history, summary: ib.summary(), infoBatch: ib };
+  trainableVariables(model, where);
+  const loader = tensorLoader(data.x, data.y);
+  await checkLossShape({ where, model, loader, numSamples, batchSize, loss });
+  const { onEpochBegin, onBatchEnd, onEpochEnd } = callbacks;
+  const result = await runTraining({
+    where,
+    model,
+    loader,
+    numSamples,
+    epochs,
+    batchSize,
+    optimizer,
+    loss,
+    ibt,
+    initialEpoch,
+    wantCost: onBatchEnd !== undefined,
+    ...(learningRate !== undefined && { learningRate }),
+    ...(evaluate !== undefined && { evaluate }),
+    hooks: {
+      ...(onEpochBegin && { onEpochBegin: (epoch, plan, info) => onEpochBegin.call(callbacks, epoch, plan, info) }),
+      ...(onBatchEnd && { onBatchEnd: (position, output) => onBatchEnd.call(callbacks, position.epoch, position.step, { loss: output.cost! }) }),
+      ...(onEpochEnd && { onEpochEnd: (epoch, metrics) => onEpochEnd.call(callbacks, epoch, metrics) }),
+    },
+  });
+  return { epochs: result.epochs, summary: ib.summary(), infoBatch: ib };
 }
