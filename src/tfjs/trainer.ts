@@ -7,6 +7,7 @@ import { checkLossShape, isStepSchedule, makeInfoBatch, runTraining, trainableVa
 import { InfoBatchTfjs, isTensorLike } from './info-batch-tfjs.js';
 import type { StepSchedule } from './schedules.js';
 import { tensorLoader } from './sample-source.js';
+import { resolveWorkers, startWorkers, type WorkersOptions } from './parallel/workers-option.js';
 
 export type { EpochLearningRate, EpochMetrics, TrainableModel } from './engine.js';
 
@@ -63,6 +64,15 @@ export interface TrainOptions {
   readonly callbacks?: TrainCallbacks;
   /** Called after each epoch (time not counted in `trainSeconds`); its numbers land in `metrics.evaluation`. */
   readonly evaluate?: (epoch: number) => Promise<Record<string, number>> | Record<string, number>;
+  /**
+   * Data-parallel training on `N` replicas (worker threads in Node): each global batch of
+   * `batchSize` is split over them, their gradients are summed and applied once, so a run
+   * follows the same plans and, within float rounding, the same weights as on one thread. The
+   * model, optimizer, schedules and callbacks stay on this thread. A number, or
+   * {@link WorkersOptions} for models that are not tfjs-layers models or for your own transport.
+   * @defaultValue 1 (this thread)
+   */
+  readonly workers?: number | WorkersOptions;
 }
 
 /** Result of {@link trainWithInfoBatch}. */
@@ -75,7 +85,7 @@ export interface TrainResult {
   readonly infoBatch: InfoBatch;
 }
 
-const OPTION_KEYS = ['epochs', 'batchSize', 'optimizer', 'loss', 'infobatch', 'learningRate', 'initialEpoch', 'callbacks', 'evaluate'] as const;
+const OPTION_KEYS = ['epochs', 'batchSize', 'optimizer', 'loss', 'infobatch', 'learningRate', 'initialEpoch', 'callbacks', 'evaluate', 'workers'] as const;
 const CALLBACK_KEYS = ['onEpochBegin', 'onBatchEnd', 'onEpochEnd'] as const;
 
 function validate(model: TrainableModel, data: TrainingData, options: TrainOptions): void {
@@ -143,7 +153,8 @@ function validate(model: TrainableModel, data: TrainingData, options: TrainOptio
 export async function trainWithInfoBatch(model: TrainableModel, data: TrainingData, options: TrainOptions): Promise<TrainResult> {
   const where = 'trainWithInfoBatch';
   validate(model, data, options);
-  const { epochs, batchSize, optimizer, loss, infobatch, learningRate, initialEpoch = 0, callbacks = {}, evaluate } = options;
+  const { epochs, batchSize, optimizer, loss, infobatch, learningRate, initialEpoch = 0, callbacks = {}, evaluate, workers } = options;
+  const parallel = resolveWorkers(where, model, loss, workers);
   const numSamples = data.x.shape[0]!;
   const ib = makeInfoBatch(where, numSamples, epochs, infobatch, 'data.x');
   assertInteger(where, 'initialEpoch', initialEpoch, 0, epochs - 1);
@@ -152,6 +163,7 @@ export async function trainWithInfoBatch(model: TrainableModel, data: TrainingDa
   const loader = tensorLoader(data.x, data.y);
   await checkLossShape({ where, model, loader, numSamples, batchSize, loss });
   const { onEpochBegin, onBatchEnd, onEpochEnd } = callbacks;
+  const runner = parallel === undefined ? undefined : await startWorkers(where, parallel, model, optimizer, ibt);
   const result = await runTraining({
     where,
     model,
@@ -166,11 +178,12 @@ export async function trainWithInfoBatch(model: TrainableModel, data: TrainingDa
     wantCost: onBatchEnd !== undefined,
     ...(learningRate !== undefined && { learningRate }),
     ...(evaluate !== undefined && { evaluate }),
+    ...(runner !== undefined && { runner }),
     hooks: {
       ...(onEpochBegin && { onEpochBegin: (epoch, plan, info) => onEpochBegin.call(callbacks, epoch, plan, info) }),
       ...(onBatchEnd && { onBatchEnd: (position, output) => onBatchEnd.call(callbacks, position.epoch, position.step, { loss: output.cost! }) }),
       ...(onEpochEnd && { onEpochEnd: (epoch, metrics) => onEpochEnd.call(callbacks, epoch, metrics) }),
     },
-  });
+  }).finally(() => runner?.close());
   return { epochs: result.epochs, summary: ib.summary(), infoBatch: ib };
 }
