@@ -96,6 +96,27 @@ describe('trainWithInfoBatch with workers (data-parallel on worker threads)', ()
     expect(b.scores).toEqual(a.scores);
   }, 60_000);
 
+  it('resumes from saveState and the weights exactly as an uninterrupted run with the same workers', async () => {
+    const whole = await run(2);
+    // First half: epochs 0-1 of the same 4-epoch InfoBatch run, then save.
+    const model = tinyModel(3);
+    const optimizer = tf.train.sgd(0.2);
+    const base = { batchSize: BATCH, optimizer, loss: softmaxCrossEntropy, workers: 2 };
+    const first = new InfoBatch({ numSamples: NUM_SAMPLES, numEpochs: EPOCHS, seed: 9 });
+    await trainWithInfoBatch(model, { x, y }, { ...base, epochs: 2, infobatch: first });
+    const saved = first.saveState();
+    const weights = model.getWeights().map((w) => w.clone());
+    model.dispose();
+    // Second half, in a fresh model restored from the saved weights and InfoBatch state.
+    const resumed = tinyModel(11);
+    resumed.setWeights(weights);
+    tf.dispose(weights);
+    await trainWithInfoBatch(resumed, { x, y }, { ...base, epochs: EPOCHS, initialEpoch: 2, infobatch: InfoBatch.loadState(saved) });
+    expect(resumed.getWeights().map((w) => w.dataSync().slice())).toEqual(whole.weights);
+    resumed.dispose();
+    optimizer.dispose();
+  }, 90_000);
+
   it('builds custom replicas from a module exporting a factory', async () => {
     const single = await run(undefined);
     const parallel = await run({ count: 2, replica: { module: REPLICA_MODULE, args: { seed: 3 } } });
