@@ -15,6 +15,13 @@
  *   {@link StepRunner}. The default, {@link LocalStepRunner}, runs it with `optimizer.minimize` on
  *   this thread; a data-parallel runner can replace it (compute each shard's gradients elsewhere,
  *   all-reduce, apply) without a second copy of the loop.
+ *
+ * How the planned features plug in: checkpoint/resume saves from {@link EngineHooks.onBatchEnd} /
+ * {@link EngineHooks.onEpochEnd} (after `await ibt.flush()`: `ibt.saveState()`, the model's and
+ * the optimizer's weights, the {@link TrainPosition}) and resumes with `initialEpoch` /
+ * `initialStep` (see the caveat there); `workers: N` passes {@link EngineSpec.runner}, whose
+ * `runStep` gets the plan batch (ids and weights, e.g. to shard with `plan.shard`), the loaded
+ * tensors and the position, and returns the same {@link StepOutput}.
  * @internal
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -134,6 +141,7 @@ export interface StepInput {
  * it returns. A data-parallel runner implements the same contract over shards.
  */
 export interface StepRunner {
+  /** May be asynchronous (e.g. waiting for other workers' gradients); the loop awaits it. */
   runStep(input: StepInput): StepOutput | Promise<StepOutput>;
   /**
    * Called at each epoch end, after the epoch's scores are recorded and before `evaluate` (e.g.
@@ -221,7 +229,15 @@ export interface EngineSpec {
   readonly learningRate?: EpochLearningRate | StepSchedule;
   /** First epoch to run. */
   readonly initialEpoch: number;
-  /** Steps of `initialEpoch` already done (resuming inside an epoch); 0 by default. */
+  /**
+   * Steps of `initialEpoch` already done (resuming inside an epoch); 0 by default. The epoch's
+   * plan is made again with `ibt.beginEpoch(initialEpoch)`, which is a function of the seed, the
+   * epoch and the scores: it is the interrupted epoch's plan only when the InfoBatch state is the
+   * one of that epoch's start (for a pruning policy, the losses recorded by the steps already done
+   * change the scores). A checkpoint taken inside an epoch must therefore keep the InfoBatch state
+   * of the epoch's start, or the plan itself. The resumed epoch's `meanLoss` covers only the steps
+   * run after resuming.
+   */
   readonly initialStep?: number;
   /** Whether `onBatchEnd` needs each step's `cost`. */
   readonly wantCost: boolean;

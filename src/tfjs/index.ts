@@ -1,6 +1,7 @@
 /**
  * `infobatch/tfjs`: the TensorFlow.js adapter. Browser-safe (no static `node:*` imports);
- * `@tensorflow/tfjs-core` is a peer dependency.
+ * `@tensorflow/tfjs-core` and `@tensorflow/tfjs-layers` (both part of `@tensorflow/tfjs`) are peer
+ * dependencies.
  */
 export { isNode, selectBackend, type BackendName, type SelectBackendOptions } from './backend.js';
 export { InfoBatchTfjs } from './info-batch-tfjs.js';

@@ -2,66 +2,125 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-// The README's three-line diff, applied: its "+" and " " lines form the training loop, which runs
-// inside a small program that imports the built package by name, as a user would.
+// The README's tfjs snippets, as a user would run them: each becomes a small program that imports
+// the built package by name, type-checked as a strict project would, then run.
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
-const diff = /```diff\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+
+/** The text of the section under `heading` (up to the next heading of any level). */
+function section(heading: string): string {
+  const start = readme.indexOf(heading);
+  if (start < 0) return '';
+  const rest = readme.slice(start + heading.length);
+  const end = rest.search(/\n#{2,3} /);
+  return end < 0 ? rest : rest.slice(0, end);
+}
+const codeBlocks = (text: string, lang: string) => [...text.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]!);
+
+// "With model.fit": its first ts block, the one-line swap.
+const fitSnippet = codeBlocks(section('### With `model.fit`: change one line'), 'ts')[0] ?? '';
+// "In your own loop": the imports block and the three-line diff, applied ("+" and " " lines).
+const loopSection = section('### In your own loop: three lines');
+const loopImports = codeBlocks(loopSection, 'ts')[0] ?? '';
+const diff = codeBlocks(loopSection, 'diff')[0] ?? '';
 const loop = diff
   .split('\n')
   .filter((line) => line.startsWith('+') || line.startsWith(' '))
   .map((line) => line.slice(1))
   .join('\n');
 
-const program = `
-import * as tf from '@tensorflow/tfjs';
-import { InfoBatch } from 'infobatch';
-import { InfoBatchTfjs, selectBackend } from 'infobatch/tfjs';
-
-await selectBackend();
-// Two Gaussian blobs, 512 samples, and a logistic-regression model.
+// Two Gaussian blobs, 512 samples; a model is defined by each program.
+const data = `
 const numSamples = 512, numEpochs = 6;
 const xsAll = tf.tidy(() => tf.concat([tf.randomNormal([256, 4], -1, 1, 'float32', 1), tf.randomNormal([256, 4], 1, 1, 'float32', 2)]));
 const ysAll = tf.tidy(() => tf.oneHot(tf.concat([tf.zeros([256], 'int32'), tf.ones([256], 'int32')]), 2));
+`;
+
+const loopProgram = `
+${loopImports}
+import { selectBackend } from 'infobatch/tfjs';
+
+await selectBackend();
+${data}
+// Logistic regression: the output is logits, as tf.losses.softmaxCrossEntropy takes.
 const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 2, kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) })] });
 const optimizer = tf.train.sgd(0.1);
 function gatherBatch(indices: Int32Array) {
-  const ids = tf.tensor1d(indices, 'int32');
-  const result = { xs: tf.gather(xsAll, ids), ys: tf.gather(ysAll, ids) };
-  ids.dispose();
-  return result;
+  return tf.tidy(() => {
+    const ids = tf.tensor1d(indices, 'int32');
+    return { xs: tf.gather(xsAll, ids), ys: tf.gather(ysAll, ids) };
+  });
 }
+const tensorsBefore = tf.memory().numTensors;
 ${loop}
 await ibt.flush();
+const leaked = tf.memory().numTensors - tensorsBefore;
 const accuracy = tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(model.predict(xsAll) as tf.Tensor, 1), tf.argMax(ysAll, 1)), 'float32')).dataSync()[0]);
-console.log(JSON.stringify({ accuracy, summary: ibt.summary() }));
+console.log(JSON.stringify({ accuracy, leaked, summary: ibt.summary() }));
+`;
+
+const fitProgram = `
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from 'infobatch/tfjs';
+${fitSnippet.split('\n').filter((line) => line.startsWith('import ')).join('\n')}
+
+await selectBackend();
+${data}
+const x = xsAll, y = ysAll;
+// A softmax output, as 'categoricalCrossentropy' takes.
+const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 2, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) })] });
+${fitSnippet.split('\n').filter((line) => !line.startsWith('import ')).join('\n').replace('{ epochs: 20,', '{ verbose: 0, epochs: 20,')}
+console.log(JSON.stringify(history.history));
 `;
 
 mkdirSync(join(root, '.cache'), { recursive: true });
 const dir = mkdtempSync(join(root, '.cache', 'readme-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+const run = (file: string) => JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', join(dir, file)], { cwd: root, encoding: 'utf8' }).trim().split('\n').at(-1)!) as unknown;
+
 describe('README', () => {
+  beforeAll(() => {
+    writeFileSync(join(dir, 'readme-loop.ts'), loopProgram);
+    writeFileSync(join(dir, 'readme-fit.ts'), fitProgram);
+    // Type-check both as a user's strict project would, against the built declarations.
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, types: [], lib: ['ES2022', 'DOM'] },
+      files: ['readme-loop.ts', 'readme-fit.ts'],
+    }));
+    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { cwd: root, stdio: 'pipe' });
+  }, 120_000);
+
   it('holds the two set-up commands', () => {
     expect(readme).toContain('npm ci && npm run demo');
     expect(readme).toContain('npm test');
   });
 
-  it('has a three-line diff whose loop type-checks and trains with the built package', () => {
-    expect(diff.split('\n').filter((line) => line.startsWith('+')).length).toBe(3);
-    const file = join(dir, 'readme-loop.ts');
-    writeFileSync(file, program);
-    // Type-check as a user's strict project would, against the built declarations.
-    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, types: [], lib: ['ES2022', 'DOM'] },
-      files: ['readme-loop.ts'],
-    }));
-    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { cwd: root, stdio: 'pipe' });
-    const output = execFileSync(process.execPath, ['--import', 'tsx', file], { cwd: root, encoding: 'utf8' });
-    const result = JSON.parse(output.trim().split('\n').at(-1)!) as { accuracy: number; summary: { samplesVisited: number; fullDataSamples: number } };
-    expect(result.accuracy).toBeGreaterThan(0.8);
-    expect(result.summary.samplesVisited).toBeLessThan(result.summary.fullDataSamples);
+  it('leads with the model.fit swap', () => {
+    const firstSection = readme.indexOf('\n## ');
+    expect(readme.indexOf('### With `model.fit`: change one line')).toBeGreaterThan(firstSection);
+    expect(readme.slice(firstSection + 1).indexOf('\n## ')).toBeGreaterThan(readme.slice(firstSection + 1).indexOf('### With `model.fit`'));
+    expect(fitSnippet).toContain('// before: const history = await model.fit(x, y, ');
+    expect(fitSnippet).toContain('const history = await fitWithInfoBatch(model, x, y, ');
   });
+
+  it('has a fit swap that type-checks and trains with the built package', () => {
+    const history = run('readme-fit.ts') as Record<string, number[]>;
+    expect(Object.keys(history)).toEqual(expect.arrayContaining(['loss', 'acc', 'val_loss', 'val_acc', 'infobatch_kept_fraction']));
+    expect(history['loss']).toHaveLength(20);
+    expect(history['val_acc']!.at(-1)).toBeGreaterThan(0.8);
+    expect(Math.min(...history['infobatch_kept_fraction']!)).toBeLessThan(1);
+  }, 60_000);
+
+  it('has a three-line diff whose loop, with the imports shown, type-checks and trains with the built package', () => {
+    expect(diff.split('\n').filter((line) => line.startsWith('+')).length).toBe(3);
+    expect(loopImports).toContain("from 'infobatch'");
+    expect(loop).toContain('training: true');
+    const result = run('readme-loop.ts') as { accuracy: number; leaked: number; summary: { samplesVisited: number; fullDataSamples: number } };
+    expect(result.accuracy).toBeGreaterThan(0.8);
+    expect(result.leaked).toBe(0);
+    expect(result.summary.samplesVisited).toBeLessThan(result.summary.fullDataSamples);
+  }, 60_000);
 });

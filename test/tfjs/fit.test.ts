@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { InfoBatchError } from '../../src/core/errors.js';
 import { InfoBatch } from '../../src/core/info-batch.js';
 import { FullDataPolicy } from '../../src/policies/full-data.js';
@@ -129,11 +129,11 @@ async function compareWithFit(build: Build, x: tf.Tensor, y: tf.Tensor, options:
 
   for (const key of Object.keys(expected)) {
     expect(history.history[key], key).toBeDefined();
-    expectClose(history.history[key] as number[], expected[key]!, 1e-4);
+    expectClose(history.history[key] as number[], expected[key]!, 1e-5);
   }
   const expectedWeights = weightsOf(reference);
   const actualWeights = weightsOf(ours);
-  expectedWeights.forEach((w, i) => expectClose(actualWeights[i]!, w, 1e-4));
+  expectedWeights.forEach((w, i) => expectClose(actualWeights[i]!, w, 1e-5));
   // Training changed the weights (the comparison is not between two untouched models).
   const untouched = weightsOf(build());
   expect(Math.max(...actualWeights[0]!.map((v, i) => Math.abs(v - untouched[0]![i]!)))).toBeGreaterThan(1e-3);
@@ -171,6 +171,20 @@ describe('fitWithInfoBatch: faithful to model.fit with the full-data policy and 
     expect(target.rank).toBe(1);
     await compareWithFit(regressionModel, x, target, { epochs: 2, batchSize: 32 });
     tf.dispose([x, oneHot, labels, target]);
+  });
+
+  it('binaryCrossentropy on sigmoid outputs, and a loss function giving elementwise losses: same weights and History', async () => {
+    const { x, oneHot, labels } = classification();
+    const sigmoid = (loss: string | ((a: tf.Tensor, b: tf.Tensor) => tf.Tensor)) => () => {
+      const model = tf.sequential({ layers: [dense(8, 11, { inputShape: [FEATURES], activation: 'relu' }), dense(CLASSES, 12, { activation: 'sigmoid' })] });
+      model.compile({ optimizer: tf.train.adam(0.01), loss, metrics: ['binaryAccuracy'] });
+      return model;
+    };
+    await compareWithFit(sigmoid('binaryCrossentropy'), x, oneHot, { epochs: 2, batchSize: 16, validationSplit: 0.25 });
+    // [batch, classes] squared errors: tfjs's fit takes their mean; per sample, the non-batch axes are averaged.
+    const elementwise = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.squaredDifference(yTrue, yPred);
+    await compareWithFit(sigmoid(elementwise), x, oneHot, { epochs: 2, batchSize: 16 });
+    tf.dispose([x, oneHot, labels]);
   });
 
   it('seeded dropout and an L2 regulariser: same weights and History (penalties in the loss)', async () => {
@@ -271,6 +285,21 @@ describe('fitWithInfoBatch: callbacks and stopping', () => {
 });
 
 describe('fitWithInfoBatch: InfoBatch and memory', () => {
+  it('prints one line per epoch with verbose 1 (the default) and nothing with verbose 0', async () => {
+    const { x, oneHot, labels } = classification();
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    try {
+      await fitWithInfoBatch(softmaxModel(), x, oneHot, { epochs: 2, batchSize: 48, validationSplit: 0.25 });
+      expect(log.mock.calls.map((c) => String(c[0]))).toEqual([expect.stringMatching(/^Epoch 1\/2 .*loss=.* acc=.* val_loss=.* val_acc=.* kept=100\.0%$/), expect.stringMatching(/^Epoch 2\/2 /)]);
+      log.mockClear();
+      await fitWithInfoBatch(softmaxModel(), x, oneHot, { epochs: 2, batchSize: 48, verbose: 0 });
+      expect(log).not.toHaveBeenCalled();
+    } finally {
+      log.mockRestore();
+    }
+    tf.dispose([x, oneHot, labels]);
+  });
+
   it('prunes well-learned samples, reports it in History, and leaks no tensor per epoch or over the run', async () => {
     const { x, oneHot, labels } = classification(200);
     const model = softmaxModel();
@@ -376,6 +405,24 @@ describe('fitWithInfoBatch: bad input is an InfoBatchError before any weight cha
     expect(error).toBeInstanceOf(InfoBatchError);
     expect((error as InfoBatchError).code).toBe('SCALAR_LOSS');
     expect((error as InfoBatchError).message).toMatch(/fitWithInfoBatch.*scalar.*Reduction\.NONE/s);
+    expect(tf.memory().numTensors).toBe(before);
+    weightsOf(model).forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(weights[i]!)));
+    tf.dispose([x, oneHot, labels]);
+  });
+
+  it('a source whose gather returns the wrong rows or no tensors, or a validationSplit with a source, is an error before training', async () => {
+    const { x, oneHot, labels } = classification();
+    const model = softmaxModel();
+    const weights = weightsOf(model);
+    const before = tf.memory().numTensors;
+    const wrongRows: SampleSource = { size: N, gather: (indices) => ({ xs: tf.zeros([indices.length + 1, FEATURES]), ys: tf.zeros([indices.length + 1, CLASSES]) }) };
+    await expect(fitWithInfoBatch(model, wrongRows, { verbose: 0 })).rejects.toMatchObject({ code: 'SHAPE_MISMATCH', message: expect.stringMatching(/source\.gather.*asked for 32 samples.*\[33, 6\]/) });
+    const notTensors = { size: N, gather: async () => ({ xs: [1, 2], ys: tf.zeros([1, CLASSES]) }) } as unknown as SampleSource;
+    await expect(fitWithInfoBatch(model, notTensors, { verbose: 0 })).rejects.toMatchObject({ code: 'INVALID_TYPE', message: expect.stringMatching(/source\.gather.*must return \{ xs: tf\.Tensor, ys: tf\.Tensor \}/) });
+    const good: SampleSource = { size: N, gather: (indices) => tf.tidy(() => ({ xs: tf.gather(x, indices), ys: tf.gather(oneHot, indices) })) };
+    await expect(fitWithInfoBatch(model, good, { validationSplit: 0.2 })).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/validationSplit.*SampleSource.*validationData/) });
+    const wrongShape: SampleSource = { size: N, gather: (indices) => ({ xs: tf.zeros([indices.length, FEATURES + 1]), ys: tf.zeros([indices.length, CLASSES]) }) };
+    await expect(fitWithInfoBatch(model, wrongShape, { verbose: 0 })).rejects.toMatchObject({ code: 'SHAPE_MISMATCH', message: expect.stringMatching(/batches of 'source'/) });
     expect(tf.memory().numTensors).toBe(before);
     weightsOf(model).forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(weights[i]!)));
     tf.dispose([x, oneHot, labels]);

@@ -1,0 +1,214 @@
+/**
+ * `model.fit` against `fitWithInfoBatch` on Fashion-MNIST, the same compiled model
+ * ({@link exampleCnn}: conv layers, dropout, softmax, 'rmsprop', 'categoricalCrossentropy',
+ * metrics ['accuracy']) and the same arguments (`epochs`, `batchSize`, `validationSplit`); only
+ * the call differs. For each seed and method it prints the test accuracy, the training wall-clock
+ * seconds and the process CPU seconds of the call.
+ *
+ * Resumable: each finished run is written to `<out>/<method>-seed<seed>.json` (temporary file,
+ * fsync, rename), and runs whose file exists are skipped, so an interrupted benchmark continues
+ * where it stopped. A summary (means over the seeds) is printed from all the files at the end.
+ *
+ * Run: `npm run bench:fit -- --epochs 10 --seeds 0,1,2 --out results/fit-vs-fit`
+ * Quick check: `npm run bench:fit -- --train-limit 2000 --test-limit 1000 --epochs 1 --seeds 0 --out .cache/fit-bench`
+ */
+import * as tf from '@tensorflow/tfjs';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { InfoBatch } from '../src/core/info-batch.js';
+import { loadBenchDataset } from '../src/experiments/datasets.js';
+import { datasetTensors } from '../src/experiments/train-run.js';
+import { fitWithInfoBatch, selectBackend } from '../src/tfjs/index.js';
+import { exampleCnn } from './fit-model.js';
+
+const METHODS = ['model.fit', 'fitWithInfoBatch'] as const;
+type Method = (typeof METHODS)[number];
+
+interface RunRecord {
+  readonly method: Method;
+  readonly seed: number;
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly validationSplit: number;
+  readonly width: number;
+  readonly trainSamples: number;
+  readonly testSamples: number;
+  readonly backend: string;
+  readonly testAccuracy: number;
+  readonly testLoss: number;
+  /** Wall-clock seconds of the `fit` / `fitWithInfoBatch` call. */
+  readonly trainSeconds: number;
+  /** Process CPU seconds (user + system, all threads) during the call. */
+  readonly cpuSeconds: number;
+  readonly history: Record<string, number[]>;
+  /** InfoBatch's run summary (fitWithInfoBatch only). */
+  readonly infobatch?: { readonly samplesVisited: number; readonly fullDataSamples: number; readonly savedFraction: number };
+}
+
+const { values: args } = parseArgs({
+  options: {
+    epochs: { type: 'string', default: '10' },
+    seeds: { type: 'string', default: '0,1,2' },
+    'batch-size': { type: 'string', default: '128' },
+    'validation-split': { type: 'string', default: '0.15' },
+    width: { type: 'string', default: '1' },
+    'train-limit': { type: 'string' },
+    'test-limit': { type: 'string' },
+    'data-dir': { type: 'string', default: join('..', 'shared', 'data', 'fashion-mnist') },
+    out: { type: 'string', default: join('results', 'fit-vs-fit') },
+    methods: { type: 'string', default: METHODS.join(',') },
+  },
+});
+
+function positiveInteger(name: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) {
+    console.error(`bench:fit: --${name} must be a positive integer but got ${JSON.stringify(text)}.`);
+    process.exit(2);
+  }
+  return value;
+}
+
+/** Writes `text` to `path` durably: a temporary file in the same folder, fsync, rename, fsync of the folder. */
+async function writeDurably(path: string, text: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temporary = `${path}.${process.pid}.${randomUUID()}.tmp`;
+  try {
+    const file = await open(temporary, 'wx');
+    try {
+      await file.writeFile(text);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temporary, path);
+  } catch (error) {
+    await unlink(temporary).catch(() => undefined);
+    throw error;
+  }
+  const folder = await open(dirname(path), 'r');
+  try {
+    await folder.sync();
+  } finally {
+    await folder.close();
+  }
+}
+
+async function readRecord(path: string): Promise<RunRecord | undefined> {
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as RunRecord;
+  } catch {
+    console.warn(`bench:fit: ${path} is not readable JSON; running it again.`);
+    return undefined;
+  }
+}
+
+const epochs = positiveInteger('epochs', args.epochs);
+const batchSize = positiveInteger('batch-size', args['batch-size']);
+const seeds = args.seeds.split(',').map((s) => Number(s.trim()));
+if (seeds.some((s) => !Number.isInteger(s) || s < 0)) {
+  console.error(`bench:fit: --seeds must be a comma-separated list of integers >= 0 but got ${JSON.stringify(args.seeds)}.`);
+  process.exit(2);
+}
+const validationSplit = Number(args['validation-split']);
+if (!(validationSplit > 0 && validationSplit < 1)) {
+  console.error(`bench:fit: --validation-split must be in (0, 1) but got ${JSON.stringify(args['validation-split'])}.`);
+  process.exit(2);
+}
+const width = Number(args.width);
+if (!(width > 0)) {
+  console.error(`bench:fit: --width must be a positive number but got ${JSON.stringify(args.width)}.`);
+  process.exit(2);
+}
+const methods = args.methods.split(',').map((m) => m.trim()) as Method[];
+if (methods.some((m) => !METHODS.includes(m))) {
+  console.error(`bench:fit: --methods must be a comma-separated subset of ${METHODS.join(', ')} but got ${JSON.stringify(args.methods)}.`);
+  process.exit(2);
+}
+const trainLimit = args['train-limit'] === undefined ? undefined : positiveInteger('train-limit', args['train-limit']);
+const testLimit = args['test-limit'] === undefined ? undefined : positiveInteger('test-limit', args['test-limit']);
+const out = args.out;
+const fileOf = (method: Method, seed: number) => join(out, `${method === 'model.fit' ? 'model-fit' : 'fit-with-infobatch'}-seed${seed}.json`);
+
+const backend = await selectBackend();
+const dataDir = args['data-dir'];
+if (!existsSync(join(dataDir, 'train-images-idx3-ubyte.gz'))) {
+  console.error(`bench:fit: no Fashion-MNIST files in ${dataDir} (pass --data-dir).`);
+  process.exit(2);
+}
+const split = await loadBenchDataset('fashion-mnist', { dataDir, ...(trainLimit !== undefined && { trainLimit }), ...(testLimit !== undefined && { testLimit }) });
+const data = datasetTensors(split);
+const x = data.trainX;
+const y = tf.oneHot(data.trainY, 10);
+const yTest = tf.oneHot(data.testY, 10);
+const numSamples = x.shape[0]!;
+const numTrain = Math.floor(numSamples * (1 - validationSplit));
+console.log(`bench:fit: ${numSamples} training samples (${numTrain} trained on, the rest validation), ${data.testX.shape[0]} test samples, ${epochs} epochs, batch ${batchSize}, width ${width}, backend ${backend}, results in ${out}`);
+
+for (const seed of seeds) {
+  for (const method of methods) {
+    const path = fileOf(method, seed);
+    const done = await readRecord(path);
+    if (done !== undefined && (done.epochs !== epochs || done.batchSize !== batchSize || done.trainSamples !== numSamples || done.width !== width || done.validationSplit !== validationSplit)) {
+      console.error(`bench:fit: ${path} holds a run with other settings (epochs ${done.epochs}, batch ${done.batchSize}, ${done.trainSamples} samples, width ${done.width}, validation split ${done.validationSplit}); use another --out folder.`);
+      process.exit(2);
+    }
+    if (done !== undefined) {
+      console.log(`${method} seed ${seed}: done before (${path}), skipped`);
+      continue;
+    }
+    const model = exampleCnn({ seed, width });
+    const fitArgs = { epochs, batchSize, validationSplit, verbose: 0 } as const;
+    const ib = new InfoBatch({ numSamples: numTrain, numEpochs: epochs, seed });
+    const cpuStart = process.cpuUsage();
+    const start = performance.now();
+    const history = method === 'model.fit' ? await model.fit(x, y, fitArgs) : await fitWithInfoBatch(model, x, y, { ...fitArgs, infobatch: ib });
+    const trainSeconds = (performance.now() - start) / 1000;
+    const cpu = process.cpuUsage(cpuStart);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    const [testLoss, testAccuracy] = await Promise.all(
+      (model.evaluate(data.testX, yTest, { batchSize: 1000 }) as tf.Scalar[]).map(async (s) => {
+        const value = (await s.data())[0]!;
+        s.dispose();
+        return value;
+      }),
+    );
+    const summary = ib.summary();
+    const record: RunRecord = {
+      method,
+      seed,
+      epochs,
+      batchSize,
+      validationSplit,
+      width,
+      trainSamples: numSamples,
+      testSamples: data.testX.shape[0]!,
+      backend,
+      testAccuracy: testAccuracy!,
+      testLoss: testLoss!,
+      trainSeconds,
+      cpuSeconds,
+      history: history.history as Record<string, number[]>,
+      ...(method === 'fitWithInfoBatch' && { infobatch: { samplesVisited: summary.samplesVisited, fullDataSamples: summary.fullDataSamples, savedFraction: summary.savedFraction } }),
+    };
+    await writeDurably(path, `${JSON.stringify(record, null, 2)}\n`);
+    model.dispose();
+    console.log(`${method} seed ${seed}: test accuracy ${testAccuracy!.toFixed(4)}, training ${trainSeconds.toFixed(1)} s, CPU ${cpuSeconds.toFixed(1)} s${record.infobatch ? `, samples visited ${(1 - record.infobatch.savedFraction).toFixed(3)} of full` : ''} -> ${path}`);
+  }
+}
+tf.dispose([y, yTest]);
+data.dispose();
+
+console.log('\nmethod              seeds  test accuracy (mean ± sd)  training s (mean)  CPU s (mean)');
+for (const method of methods) {
+  const records = (await Promise.all(seeds.map((seed) => readRecord(fileOf(method, seed))))).filter((r): r is RunRecord => r !== undefined);
+  if (records.length === 0) continue;
+  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+  const sd = (values: number[]) => (values.length < 2 ? 0 : Math.sqrt(values.reduce((a, v) => a + (v - mean(values)) ** 2, 0) / (values.length - 1)));
+  const accuracies = records.map((r) => r.testAccuracy);
+  console.log(`${method.padEnd(18)}  ${String(records.length).padStart(5)}  ${mean(accuracies).toFixed(4)} ± ${sd(accuracies).toFixed(4)}${' '.repeat(10)}${mean(records.map((r) => r.trainSeconds)).toFixed(1).padStart(17)}  ${mean(records.map((r) => r.cpuSeconds)).toFixed(1).padStart(12)}`);
+}
