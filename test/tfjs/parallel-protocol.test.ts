@@ -55,15 +55,19 @@ describe('ParallelStepRunner over a custom transport', () => {
   const x = () => tf.tidy(() => tf.randomNormal([48, FEATURES], 0, 1, 'float32', 4));
   const y = () => tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(Array.from({ length: 48 }, (_, i) => i % CLASSES), 'int32'), CLASSES), 'float32'));
 
-  it('trains through endpoints a user supplies (workers.spawn) like one thread does', async () => {
+  it('trains through endpoints a user supplies (workers.spawn) like one thread does, leaking no tensor (replicas included)', async () => {
+    const before = tf.memory().numTensors;
     const [xs, ys] = [x(), y()];
     const single = tinyModel(2);
     const parallel = tinyModel(2);
     const options = { epochs: 3, batchSize: 16, loss: softmaxCrossEntropy };
     const ib1 = new InfoBatch({ numSamples: 48, numEpochs: 3, seed: 1 });
     const ib2 = new InfoBatch({ numSamples: 48, numEpochs: 3, seed: 1 });
-    await trainWithInfoBatch(single, { x: xs, y: ys }, { ...options, optimizer: tf.train.sgd(0.1), infobatch: ib1 });
-    await trainWithInfoBatch(parallel, { x: xs, y: ys }, { ...options, optimizer: tf.train.sgd(0.1), infobatch: ib2, workers: { count: 3, spawn: async () => [inProcess(), inProcess(), inProcess()] } });
+    const [sgd1, sgd2] = [tf.train.sgd(0.1), tf.train.sgd(0.1)];
+    await trainWithInfoBatch(single, { x: xs, y: ys }, { ...options, optimizer: sgd1, infobatch: ib1 });
+    await trainWithInfoBatch(parallel, { x: xs, y: ys }, { ...options, optimizer: sgd2, infobatch: ib2, workers: { count: 3, spawn: async () => [inProcess(), inProcess(), inProcess()] } });
+    sgd1.dispose();
+    sgd2.dispose();
     const a = single.getWeights().map((w) => Array.from(w.dataSync()));
     const b = parallel.getWeights().map((w) => Array.from(w.dataSync()));
     a.flat().forEach((value, i) => expect(b.flat()[i]).toBeCloseTo(value, 4));
@@ -71,6 +75,7 @@ describe('ParallelStepRunner over a custom transport', () => {
     tf.dispose([xs, ys]);
     single.dispose();
     parallel.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('stops with WORKER_FAILED naming the rank whose weights differ at an epoch end', async () => {

@@ -21,6 +21,8 @@ export interface ParallelRunnerOptions {
   readonly ibt: InfoBatchTfjs;
   /** Function name used in error messages. */
   readonly where: string;
+  /** Extra per-step scalars from `(yTrue, yPred)` (compiled metrics); replicas then send their outputs. */
+  readonly extras?: ((yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Scalar[]) | undefined;
 }
 
 interface Pending {
@@ -29,14 +31,20 @@ interface Pending {
   reject(error: unknown): void;
 }
 
-function tensorData(tensor: tf.Tensor, rank: number, worldSize: number): TensorData {
+/** A batch tensor's values, read once per step. */
+function readTensor(tensor: tf.Tensor): TensorData {
   const dtype = tensor.dtype === 'int32' || tensor.dtype === 'bool' ? 'int32' : 'float32';
   const all = tensor.dataSync();
-  const values = (dtype === 'int32' ? (all instanceof Int32Array ? all : Int32Array.from(all as ArrayLike<number>)) : all instanceof Float32Array ? all : Float32Array.from(all as ArrayLike<number>));
-  const rows = tensor.shape[0]!;
-  const rowSize = rows === 0 ? 0 : values.length / rows;
-  const part = strideRows(values, rowSize, rank, worldSize);
-  return { values: part, shape: [part.length / Math.max(rowSize, 1), ...tensor.shape.slice(1)], dtype };
+  const values = dtype === 'int32' ? (all instanceof Int32Array ? all : Int32Array.from(all as ArrayLike<number>)) : all instanceof Float32Array ? all : Float32Array.from(all as ArrayLike<number>);
+  return { values, shape: tensor.shape, dtype };
+}
+
+/** Rank `rank`'s rows of a batch (see {@link strideRows}). */
+function rankRows(batch: TensorData, rank: number, worldSize: number): TensorData {
+  const rows = batch.shape[0]!;
+  const rowSize = rows === 0 ? 1 : batch.values.length / rows;
+  const part = strideRows(batch.values, rowSize, rank, worldSize);
+  return { values: part, shape: [part.length / rowSize, ...batch.shape.slice(1)], dtype: batch.dtype };
 }
 
 /**
@@ -91,19 +99,21 @@ export class ParallelStepRunner implements StepRunner {
   }
 
   async runStep({ batch, tensors, position, wantCost }: StepInput): Promise<StepOutput> {
-    const { variables, optimizer, ibt } = this.options;
+    const { variables, optimizer, ibt, extras } = this.options;
     const worldSize = this.worldSize;
     const globalBatch = batch.indices.length;
     this.stage = `step ${position.step} of epoch ${position.epoch}`;
     const params = this.readParams();
     this.lastParamsHash = crc32(new Uint8Array(params.buffer));
     const id = ++this.stepId;
+    const batchXs = readTensor(tensors.xs);
+    const batchYs = readTensor(tensors.ys);
     const replies = (await this.all((rank) => {
-      const xs = tensorData(tensors.xs, rank, worldSize);
-      const ys = tensorData(tensors.ys, rank, worldSize);
+      const xs = rankRows(batchXs, rank, worldSize);
+      const ys = rankRows(batchYs, rank, worldSize);
       const sampleWeights = strideRows(batch.weights, 1, rank, worldSize);
       return {
-        message: { type: 'step', id, params, xs, ys, sampleWeights, globalBatch, penalty: rank === 0 },
+        message: { type: 'step', id, params, xs, ys, sampleWeights, globalBatch, penalty: rank === 0, outputs: extras !== undefined },
         transfer: [xs.values.buffer as ArrayBuffer, ys.values.buffer as ArrayBuffer, sampleWeights.buffer as ArrayBuffer],
       };
     }, 'grads')) as Extract<FromReplica, { type: 'grads' }>[];
@@ -130,7 +140,8 @@ export class ParallelStepRunner implements StepRunner {
       optimizer.applyGradients(gradients);
       const dataLoss = ibt.update(tf.tensor1d(losses, 'float32'), batch);
       const weightedSum = tf.mul(dataLoss, globalBatch) as tf.Scalar;
-      return { weightedSum, extras: [], ...(wantCost && { cost: tf.add(dataLoss, penalty) as tf.Scalar }) };
+      const extraValues = extras === undefined ? [] : extras(tensors.ys, this.gatherOutputs(replies, globalBatch));
+      return { weightedSum, extras: extraValues, ...(wantCost && { cost: tf.add(dataLoss, penalty) as tf.Scalar }) };
     });
   }
 
@@ -160,6 +171,19 @@ export class ParallelStepRunner implements StepRunner {
       await Promise.all(this.options.endpoints.map((endpoint) => endpoint.terminate().catch(() => undefined)));
     })();
     return this.closing;
+  }
+
+  /** The ranks' outputs put back in batch order, as one tensor. */
+  private gatherOutputs(replies: readonly Extract<FromReplica, { type: 'grads' }>[], globalBatch: number): tf.Tensor {
+    const first = replies[0]!.outputs!;
+    const rowSize = first.shape.slice(1).reduce((a, b) => a * b, 1);
+    const values = new Float32Array(globalBatch * rowSize);
+    const worldSize = this.worldSize;
+    replies.forEach((reply, rank) => {
+      const part = reply.outputs!.values;
+      for (let s = 0; s * rowSize < part.length; s++) values.set(part.subarray(s * rowSize, (s + 1) * rowSize), (rank + s * worldSize) * rowSize);
+    });
+    return tf.tensor(values, [globalBatch, ...first.shape.slice(1)], 'float32');
   }
 
   /** The current parameters, concatenated in variable order. */

@@ -21,7 +21,8 @@ export type ReplicaSpec =
       /** A tfjs-layers model rebuilt from `model.toJSON()`; its weights come with the init message. */
       readonly kind: 'layers';
       readonly topology: unknown;
-      readonly loss: BuiltInLossName;
+      /** A per-sample loss of infobatch/tfjs, or the name of a tfjs-layers loss (`model.compile`'s `loss`). */
+      readonly loss: BuiltInLossName | { readonly compiled: string };
     }
   | {
       /**
@@ -70,6 +71,8 @@ export interface StepRequest {
   readonly globalBatch: number;
   /** Add the model's regularisation penalties to this rank's objective (one rank does). */
   readonly penalty: boolean;
+  /** Also send the model's outputs for this rank's rows (for metrics computed by the coordinator). */
+  readonly outputs: boolean;
 }
 
 /** Asks for the hash of the parameters a rank holds. */
@@ -100,6 +103,8 @@ export interface StepReply {
   readonly losses: Float32Array;
   /** Value of the regularisation penalty when it was asked for, else 0. */
   readonly penalty: number;
+  /** The model's outputs for this rank's rows, when they were asked for. */
+  readonly outputs?: TensorData;
 }
 
 /** Hash of the rank's parameters (CRC-32 of their bytes). */

@@ -8,8 +8,9 @@ import { crc32 } from '../../core/crc32.js';
 import { InfoBatchError } from '../../core/errors.js';
 import { selectBackend, type BackendName } from '../backend.js';
 import { forward, regularization, trainableVariables, type PerSampleLoss, type TrainableModel } from '../engine.js';
+import { compiledTraining } from '../compiled-loss.js';
 import { meanSquaredError, softmaxCrossEntropy, sparseSoftmaxCrossEntropy } from '../losses.js';
-import type { BuiltInLossName, FromReplica, InitRequest, ReplicaSpec, StepRequest, ToReplica } from './protocol.js';
+import type { BuiltInLossName, FromReplica, InitRequest, ReplicaSpec, StepRequest, TensorData, ToReplica } from './protocol.js';
 
 /** What a replica module's factory returns. */
 export interface ReplicaParts {
@@ -27,7 +28,10 @@ async function buildReplica(spec: ReplicaSpec, rank: number, worldSize: number):
   if (spec.kind === 'layers') {
     const layers = await import('@tensorflow/tfjs-layers');
     const model = await layers.models.modelFromJSON({ modelTopology: spec.topology as never });
-    return { model: model as unknown as TrainableModel, loss: BUILT_IN_LOSSES[spec.loss] };
+    if (typeof spec.loss === 'string') return { model: model as unknown as TrainableModel, loss: BUILT_IN_LOSSES[spec.loss] };
+    // The optimizer is never used here: the coordinator applies the updates.
+    model.compile({ optimizer: 'sgd', loss: spec.loss.compiled });
+    return { model: model as unknown as TrainableModel, loss: compiledTraining(model, 'a data-parallel replica').loss };
   }
   const module = (await import(/* webpackIgnore: true */ /* @vite-ignore */ spec.module)) as Record<string, unknown>;
   const factory = module[spec.exportName];
@@ -89,19 +93,28 @@ export class Replica {
     const { model, loss } = this.parts!;
     this.setParams(message.params);
     const rows = message.sampleWeights.length;
-    const { grads, losses, penalty } = tf.tidy(() => {
+    let outputs: TensorData | undefined;
+    // Tensors kept out of variableGrads' scope (tf.keep), disposed once read.
+    const kept: tf.Tensor[] = [];
+    let result: { grads: Float32Array; losses: Float32Array; penalty: number };
+    try {
+      result = tf.tidy(() => {
       const xs = tf.tensor(message.xs.values, [...message.xs.shape], message.xs.dtype);
       const ys = tf.tensor(message.ys.values, [...message.ys.shape], message.ys.dtype);
       let perSample: tf.Tensor | undefined;
       let penaltyValue: tf.Scalar | undefined;
+      let output: tf.Tensor | undefined;
       const { grads: named } = tf.variableGrads(() => {
-        const output = forward(model, xs, true, `replica ${this.rank}`);
+        output = forward(model, xs, true, `replica ${this.rank}`);
+        if (message.outputs) kept.push(tf.keep(output));
         const values = tf.reshape(loss(ys, output), [rows]);
         perSample = tf.keep(values);
+        kept.push(perSample);
         const data = tf.div(tf.sum(tf.mul(values, tf.tensor1d(message.sampleWeights, 'float32'))), message.globalBatch) as tf.Scalar;
         const extra = message.penalty ? regularization(model) : undefined;
         if (extra === undefined) return data;
         penaltyValue = tf.keep(extra);
+        kept.push(penaltyValue);
         return tf.add(data, extra) as tf.Scalar;
       }, this.variables);
       const flat = new Float32Array(this.variables.reduce((n, v) => n + v.size, 0));
@@ -111,9 +124,15 @@ export class Replica {
         if (grad !== undefined) flat.set(grad.dataSync() as Float32Array, offset);
         offset += variable.size;
       }
+      if (message.outputs && output !== undefined) outputs = { values: Float32Array.from(output.dataSync()), shape: output.shape, dtype: 'float32' };
       return { grads: flat, losses: Float32Array.from(perSample!.dataSync()), penalty: penaltyValue === undefined ? 0 : penaltyValue.dataSync()[0]! };
-    });
-    this.send({ type: 'grads', id: message.id, grads, losses, penalty }, [grads.buffer as ArrayBuffer, losses.buffer as ArrayBuffer]);
+      });
+    } finally {
+      tf.dispose(kept);
+    }
+    const { grads, losses, penalty } = result;
+    const transfer = [grads.buffer as ArrayBuffer, losses.buffer as ArrayBuffer, ...(outputs ? [outputs.values.buffer as ArrayBuffer] : [])];
+    this.send({ type: 'grads', id: message.id, grads, losses, penalty, ...(outputs && { outputs }) }, transfer);
   }
 
   private setParams(params: Float32Array): void {
