@@ -8,6 +8,7 @@ import { SeededRandom } from '../../src/core/random.js';
 import { selectBackend } from '../../src/tfjs/backend.js';
 import { softmaxCrossEntropy } from '../../src/tfjs/losses.js';
 import { liveNodeReplicas } from '../../src/tfjs/parallel/spawn-node.js';
+import { fitWithInfoBatch } from '../../src/tfjs/fit.js';
 import { trainWithInfoBatch, type TrainOptions } from '../../src/tfjs/trainer.js';
 import { CLASSES, FEATURES, tinyModel } from './fixtures/replica-model.js';
 
@@ -123,6 +124,29 @@ describe('trainWithInfoBatch with workers (data-parallel on worker threads)', ()
     expect(parallel.plans).toEqual(single.plans);
     parallel.weights.forEach((w, i) => expectClose(w, single.weights[i]!, 1e-4));
   }, 60_000);
+
+  it('fitWithInfoBatch with workers: 2 logs the same losses and metrics and reaches the same weights as one thread', async () => {
+    const before = tf.memory().numTensors;
+    const fit = async (workers?: number) => {
+      const model = tinyModel(5);
+      const optimizer = tf.train.sgd(0.2);
+      model.compile({ optimizer, loss: 'meanSquaredError', metrics: ['mae'] });
+      const history = await fitWithInfoBatch(model, x, y, { epochs: 3, batchSize: BATCH, verbose: 0, infobatch: { seed: 4 }, ...(workers !== undefined && { workers }) });
+      const weights = model.getWeights().map((w) => w.dataSync().slice());
+      model.dispose();
+      optimizer.dispose();
+      return { history: history.history, weights };
+    };
+    const single = await fit();
+    const parallel = await fit(2);
+    for (const key of ['loss', 'mae', 'infobatch_kept_fraction']) {
+      expect(parallel.history[key]).toBeDefined();
+      expectClose(parallel.history[key] as number[], single.history[key] as number[], 1e-4);
+    }
+    parallel.weights.forEach((w, i) => expectClose(w, single.weights[i]!, 1e-4));
+    expect(tf.memory().numTensors).toBe(before);
+    expect(liveNodeReplicas()).toBe(0);
+  }, 90_000);
 
   for (const exit of [false, true]) {
     it(`stops the run with a clear error and no thread left when a worker ${exit ? 'dies' : 'throws'} mid-epoch`, async () => {

@@ -57,7 +57,7 @@ function isLayersModel(model: TrainableModel): model is TrainableModel & { toJSO
  * Validates the `workers` option; undefined when training stays on this thread (absent or 1).
  * @internal
  */
-export function resolveWorkers(where: string, model: TrainableModel, loss: PerSampleLoss, option: unknown): ResolvedWorkers | undefined {
+export function resolveWorkers(where: string, model: TrainableModel, loss: PerSampleLoss, option: unknown, compiled?: { readonly compiledLoss: unknown }): ResolvedWorkers | undefined {
   if (option === undefined) return undefined;
   const bag: WorkersOptions = typeof option === 'number' ? { count: option } : (option as WorkersOptions);
   if (typeof option !== 'number') {
@@ -86,6 +86,13 @@ export function resolveWorkers(where: string, model: TrainableModel, loss: PerSa
     if (!isLayersModel(model)) {
       throw new InfoBatchError('INVALID_OPTION', `'workers' passed to ${where} needs workers.replica for a model that is not a tfjs-layers model: a module exporting a factory (args) => { model, loss } that builds the same model in each worker.`);
     }
+    if (compiled !== undefined && bag.loss === undefined) {
+      const name = compiled.compiledLoss;
+      if (typeof name !== 'string') {
+        throw new InfoBatchError('INVALID_OPTION', `'workers' passed to ${where} needs the model compiled with its loss given by name (e.g. loss: 'categoricalCrossentropy'), so that worker threads can compile the same loss; got ${describeValue(name)}. Pass workers.replica to build model and loss in the workers yourself.`);
+      }
+      return { count: bag.count, replica: { kind: 'layers', topology: model.toJSON(null, false), loss: { compiled: name } }, spawn: bag.spawn };
+    }
     const named = bag.loss ?? BUILT_IN.find(([, fn]) => fn === loss)?.[0];
     if (named === undefined || !BUILT_IN.some(([name]) => name === named)) {
       throw new InfoBatchError('INVALID_OPTION', `'workers' passed to ${where} cannot send the loss function to worker threads: pass one of ${BUILT_IN.map(([n]) => n).join(', ')} from infobatch/tfjs as 'loss' itself, name it with workers: { count, loss: 'softmaxCrossEntropy' }, or give workers.replica (got loss ${describeValue(bag.loss ?? loss)}).`);
@@ -104,7 +111,7 @@ function importNodeOnly<T>(specifier: string): Promise<T> {
  * Starts the replicas of a resolved `workers` option and the runner that drives them; the caller
  * must `close()` it. @internal
  */
-export async function startWorkers(where: string, workers: ResolvedWorkers, model: TrainableModel, optimizer: tf.Optimizer, ibt: InfoBatchTfjs): Promise<ParallelStepRunner> {
+export async function startWorkers(where: string, workers: ResolvedWorkers, model: TrainableModel, optimizer: tf.Optimizer, ibt: InfoBatchTfjs, extras?: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Scalar[]): Promise<ParallelStepRunner> {
   let spawn = workers.spawn;
   if (spawn === undefined) {
     const own = import.meta.url.endsWith('.ts') ? './spawn-node.ts' : './spawn-node.js';
@@ -116,5 +123,5 @@ export async function startWorkers(where: string, workers: ResolvedWorkers, mode
     await Promise.all((Array.isArray(endpoints) ? endpoints : []).map((e: ReplicaEndpoint) => e.terminate().catch(() => undefined)));
     throw new InfoBatchError('INVALID_STATE', `'workers.spawn' passed to ${where} must return ${workers.count} endpoints but returned ${describeValue(endpoints)}.`);
   }
-  return ParallelStepRunner.start({ endpoints, replica: workers.replica, variables: trainableVariables(model, where), optimizer, ibt, where });
+  return ParallelStepRunner.start({ endpoints, replica: workers.replica, variables: trainableVariables(model, where), optimizer, ibt, where, extras });
 }
