@@ -1,7 +1,10 @@
 /**
  * Core engine benchmark: `npm run bench:core`.
- * Prints, for several dataset sizes with random scores, the median time of `beginEpoch`, the
- * throughput of `recordLosses` in batches of 256, and the memory held per sample.
+ * Prints, for several dataset sizes with random scores, the median time of `beginEpoch` (new
+ * plan arrays each epoch, and into caller-owned buffers with `{ into }`), the array-buffer bytes a
+ * steady-state `beginEpoch(e, { into })` allocates, the process CPU time of that call (less
+ * sensitive than wall time to other processes on a shared machine), the throughput of `recordLosses` in batches
+ * of 256, and the memory held per sample.
  * Targets (issue #3, 2-core machine): N=1.28M ≤ 15 ms, N=10M ≤ 150 ms, ≥ 20M losses/s,
  * ≤ 20 bytes per sample.
  */
@@ -22,7 +25,7 @@ function arrayBufferBytes(): number {
 }
 
 console.log(`node ${process.version}, ${process.arch}; median of ${repeats} runs${globalThis.gc ? '' : ' (run with --expose-gc for exact memory)'}`);
-console.log('N           beginEpoch(ms)  plan len   recordLosses(M losses/s)  bytes/sample');
+console.log('N           beginEpoch(ms)  with into(ms)  into, CPU time(ms)  new bytes/epoch(into)  plan len   recordLosses(M losses/s)  bytes/sample');
 for (const numSamples of sizes) {
   const random = SeededRandom.derive(123, numSamples);
   const before = arrayBufferBytes();
@@ -55,7 +58,21 @@ for (const numSamples of sizes) {
     planTimes.push(performance.now() - start);
   }
   const held = arrayBufferBytes() - before - allLosses.byteLength - losses.byteLength - indices.byteLength;
+  const into = { indices: new Int32Array(numSamples), weights: new Float32Array(numSamples) };
+  ib.beginEpoch(1, { into });
+  const intoTimes: number[] = [];
+  const intoCpuTimes: number[] = [];
+  const allocated = process.memoryUsage().arrayBuffers;
+  for (let r = 0; r < repeats; r++) {
+    const cpuStart = process.cpuUsage();
+    const start = performance.now();
+    ib.beginEpoch(1 + (r % 50), { into });
+    intoTimes.push(performance.now() - start);
+    const cpu = process.cpuUsage(cpuStart);
+    intoCpuTimes.push((cpu.user + cpu.system) / 1000);
+  }
+  const newBytes = Math.max(0, process.memoryUsage().arrayBuffers - allocated) / repeats;
   console.log(
-    `${String(numSamples).padEnd(12)}${median(planTimes).toFixed(1).padStart(14)}  ${String(plan.length).padStart(9)}  ${recordRate.toFixed(1).padStart(24)}  ${(held / numSamples).toFixed(1).padStart(12)}`,
+    `${String(numSamples).padEnd(12)}${median(planTimes).toFixed(1).padStart(14)}  ${median(intoTimes).toFixed(1).padStart(13)}  ${median(intoCpuTimes).toFixed(1).padStart(18)}  ${newBytes.toFixed(0).padStart(21)}  ${String(plan.length).padStart(9)}  ${recordRate.toFixed(1).padStart(24)}  ${(held / numSamples).toFixed(1).padStart(12)}`,
   );
 }

@@ -24,7 +24,9 @@ export type InfoBatchErrorCode =
   /** A data file is missing, truncated or does not have the expected format. */
   | 'INVALID_DATA'
   /** A backend or platform feature needed for this call is not available. */
-  | 'UNSUPPORTED';
+  | 'UNSUPPORTED'
+  /** A data-parallel worker threw, exited or disagreed with the others; the run was stopped. */
+  | 'WORKER_FAILED';
 
 /**
  * The one error class thrown by infobatch. `code` is stable; `message` names the function,

@@ -4,9 +4,9 @@ import { canonicalJson } from './canonical-json.js';
 import { decodeRunState, encodeRunState, runIdentity, type RunState } from './checkpoint-state.js';
 import { EpochPlan } from './epoch-plan.js';
 import { describeValue, InfoBatchError } from './errors.js';
-import type { PolicyConfig, PolicySelection, PruningPolicy } from './policy.js';
+import type { PolicyConfig, PolicySelection, PruningPolicy, SelectionBuffers } from './policy.js';
 import { SeededRandom } from './random.js';
-import { shufflePlan } from './shuffle-plan.js';
+import { shufflePlan, type ShuffleScratch } from './shuffle-plan.js';
 import { assertScoreSmoothing, newestLossWeight, type ScoreSmoothing } from './score-smoothing.js';
 import type { ThresholdRule } from './threshold.js';
 import { assertArrayLike, assertInteger, assertKnownKeys, assertOptionBag } from './validate.js';
@@ -85,6 +85,25 @@ export interface ResumePoint {
   readonly position: number;
 }
 
+/** Caller-owned buffers a plan is written into: `numSamples` ids and weights (or more). */
+export interface PlanBuffers {
+  /** Receives the plan's sample ids. */
+  readonly indices: Int32Array;
+  /** Receives the plan's weights; must not share memory with `indices`. */
+  readonly weights: Float32Array;
+}
+
+/** Options of {@link InfoBatch.beginEpoch}. */
+export interface BeginEpochOptions {
+  /**
+   * Buffers to write the plan into instead of allocating new arrays; the plan's `indices` and
+   * `weights` are then views of them, overwritten by the next call that uses them. With them, a
+   * steady-state epoch allocates no buffer.
+   * @defaultValue undefined (new arrays for each plan)
+   */
+  readonly into?: PlanBuffers;
+}
+
 /** Options of {@link InfoBatch.loadState}. */
 export interface LoadStateOptions {
   /** Policy instance to restore into; needed for policies that are not built in. */
@@ -135,6 +154,10 @@ export class InfoBatch {
   private lossesRecorded = 0;
   /** The epoch last begun: its plan, as made, and the positions done (see markPosition). */
   private inProgress: { plan: EpochPlan; position: number } | undefined;
+  /** Selection buffers lent to the policy, reused across epochs (made on first use). */
+  private selectionBuffers: SelectionBuffers | undefined;
+  /** The shuffle's transient buffers, reused across epochs. */
+  private readonly shuffleScratch: ShuffleScratch = {};
 
   constructor(options: InfoBatchOptions) {
     const where = 'new InfoBatch()';
@@ -189,13 +212,27 @@ export class InfoBatch {
    * plan is a function of the seed, the epoch and the scores when the epoch begins. The plan of
    * the epoch in progress (the one last begun) is made once: asking for that epoch again returns
    * the same plan, losses recorded since notwithstanding, also after {@link InfoBatch.loadState}
-   * (see {@link InfoBatch.resumePoint}). Beginning another epoch makes a new plan.
+   * (see {@link InfoBatch.resumePoint}); `into` is then not used. Beginning another epoch makes a
+   * new plan. Transient buffers are kept and reused, so planning every epoch with `into`
+   * allocates no new buffer.
    * @param epoch - 0-based epoch in `[0, numEpochs)`.
+   *
+   * @example
+   * ```ts
+   * const into = { indices: new Int32Array(numSamples), weights: new Float32Array(numSamples) };
+   * const plan = ib.beginEpoch(epoch, { into }); // plan.indices is a view of into.indices
+   * ```
    */
-  beginEpoch(epoch: number): EpochPlan {
-    assertInteger('InfoBatch.beginEpoch', 'epoch', epoch, 0, this.numEpochs - 1);
+  beginEpoch(epoch: number, options: BeginEpochOptions = {}): EpochPlan {
+    const where = 'InfoBatch.beginEpoch';
+    assertInteger(where, 'epoch', epoch, 0, this.numEpochs - 1);
+    assertOptionBag(where, 'options', options);
+    assertKnownKeys(where, options, ['into']);
+    const { into } = options;
+    if (into !== undefined) assertPlanBuffers(where, into, this.numSamples);
     if (this.inProgress?.plan.epoch === epoch) return this.inProgress.plan;
     const random = SeededRandom.derive(this.seed, epoch);
+    const buffers = (this.selectionBuffers ??= { indices: new Int32Array(this.numSamples), weights: new Float32Array(this.numSamples) });
     const selection = this.policy.planEpoch({
       epoch,
       numEpochs: this.numEpochs,
@@ -204,13 +241,18 @@ export class InfoBatch {
       random,
       seed: this.seed,
       plannedLengths: this.plannedLengths,
+      buffers,
     });
     assertSelection(this.policy.config.name, selection, this.numSamples);
-    const { indices, weights } = shufflePlan(random, selection.indices, selection.weights);
-    this.plannedLengths[epoch] = indices.length;
-    const plan = new EpochPlan(epoch, selection.pruning, indices, weights, {
-      kept: indices.length,
-      pruned: this.numSamples - indices.length,
+    const length = selection.indices.length;
+    const output = into === undefined
+      ? { indices: new Int32Array(length), weights: new Float32Array(length) }
+      : { indices: into.indices.subarray(0, length), weights: into.weights.subarray(0, length) };
+    shufflePlan(random, selection, output, this.shuffleScratch);
+    this.plannedLengths[epoch] = length;
+    const plan = new EpochPlan(epoch, selection.pruning, output.indices, output.weights, {
+      kept: length,
+      pruned: this.numSamples - length,
       wellLearned: selection.wellLearned,
       threshold: selection.threshold,
     });
@@ -495,6 +537,20 @@ function assertPolicy(where: string, policy: unknown): asserts policy is Pruning
     typeof candidate.config !== 'object' || candidate.config === null || typeof candidate.config.name !== 'string'
   ) {
     throw new InfoBatchError('INVALID_OPTION', `'policy' passed to ${where} must implement PruningPolicy (config.name, attach, planEpoch) but got ${describeValue(policy)}.`);
+  }
+}
+
+function assertPlanBuffers(where: string, into: unknown, numSamples: number): asserts into is PlanBuffers {
+  const candidate = into as Partial<PlanBuffers> | null;
+  if (typeof candidate !== 'object' || candidate === null || !(candidate.indices instanceof Int32Array) || !(candidate.weights instanceof Float32Array)) {
+    throw new InfoBatchError('INVALID_TYPE', `'into' passed to ${where} must be { indices: Int32Array, weights: Float32Array } but got ${describeValue(into)}.`);
+  }
+  const { indices, weights } = candidate;
+  if (indices.length < numSamples || weights.length < numSamples) {
+    throw new InfoBatchError('SHAPE_MISMATCH', `'into' passed to ${where} must hold at least numSamples (${numSamples}) entries in each array but got ${indices.length} indices and ${weights.length} weights.`);
+  }
+  if (indices.buffer === weights.buffer && indices.byteOffset < weights.byteOffset + weights.byteLength && weights.byteOffset < indices.byteOffset + indices.byteLength) {
+    throw new InfoBatchError('INVALID_OPTION', `'into.indices' and 'into.weights' passed to ${where} share memory; give them separate buffers.`);
   }
 }
 

@@ -23,6 +23,18 @@ export interface PolicyContext {
   readonly seed: number;
   /** Plan length of each epoch planned so far, -1 where not planned. Read only. */
   readonly plannedLengths: Int32Array;
+  /**
+   * Buffers of `numSamples` entries each, owned by the engine and reused across epochs, that a
+   * policy may fill and return views of (`subarray`) instead of allocating its selection. They
+   * are only valid until the next `planEpoch`. Optional for policies to use.
+   */
+  readonly buffers?: SelectionBuffers;
+}
+
+/** Reusable output buffers of a selection: `numSamples` ids and weights. */
+export interface SelectionBuffers {
+  readonly indices: Int32Array;
+  readonly weights: Float32Array;
 }
 
 /** The samples a policy keeps for one epoch (any order: the engine shuffles them). */

@@ -72,9 +72,9 @@ export class DynamicRandomPolicy implements PruningPolicy {
     this.numSamples = numSamples;
   }
 
-  planEpoch({ epoch, numEpochs, numSamples, random }: PolicyContext): PolicySelection {
+  planEpoch({ epoch, numEpochs, numSamples, random, buffers }: PolicyContext): PolicySelection {
     const { pruneRatio, delta, rescale } = this.config;
-    if (epoch >= annealingStartEpoch(numEpochs, delta)) return fullSelection(numSamples);
+    if (epoch >= annealingStartEpoch(numEpochs, delta)) return fullSelection(numSamples, false, buffers);
     const keep = keptCount(numSamples, pruneRatio);
     const indices = randomSubset(random, numSamples, keep);
     const weight = rescale ? numSamples / keep : 1;

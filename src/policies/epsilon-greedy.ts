@@ -104,10 +104,10 @@ export class EpsilonGreedyPolicy implements PruningPolicy {
     this.numSamples = numSamples;
   }
 
-  planEpoch({ epoch, numEpochs, numSamples, scores, random }: PolicyContext): PolicySelection {
+  planEpoch({ epoch, numEpochs, numSamples, scores, random, buffers }: PolicyContext): PolicySelection {
     const { pruneRatio, epsilon, delta, rescale } = this.config;
-    if (epoch >= annealingStartEpoch(numEpochs, delta)) return fullSelection(numSamples);
+    if (epoch >= annealingStartEpoch(numEpochs, delta)) return fullSelection(numSamples, false, buffers);
     const scratch = (this.scratch ??= new Float32Array(numSamples));
-    return selectByScore({ scores, random, scratch, pruneRatio, epsilon, rescale }) ?? fullSelection(numSamples, true);
+    return selectByScore({ scores, random, scratch, buffers, pruneRatio, epsilon, rescale }) ?? fullSelection(numSamples, true, buffers);
   }
 }

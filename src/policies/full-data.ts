@@ -38,7 +38,7 @@ export class FullDataPolicy implements PruningPolicy {
     this.attached = true;
   }
 
-  planEpoch({ numSamples }: PolicyContext): PolicySelection {
-    return fullSelection(numSamples);
+  planEpoch({ numSamples, buffers }: PolicyContext): PolicySelection {
+    return fullSelection(numSamples, false, buffers);
   }
 }

@@ -1,6 +1,6 @@
 import { annealingStartEpoch } from '../core/annealing.js';
 import { InfoBatchError } from '../core/errors.js';
-import { fullSelection, keptCount } from '../core/full-selection.js';
+import { fullSelection, keptCount, selectionArrays } from '../core/full-selection.js';
 import type { PolicyContext, PolicySelection, PruningPolicy } from '../core/policy.js';
 import { assertThresholdRule, computeThreshold, type ThresholdRule } from '../core/threshold.js';
 import { assertKnownKeys, assertNumberInRange, assertOptionBag } from '../core/validate.js';
@@ -81,6 +81,9 @@ export class InfoBatchPolicy implements PruningPolicy {
     readonly maxPruneRatio?: number;
   };
   private quantileScratch: Float32Array | undefined;
+  private keptScratch: Uint32Array | undefined;
+  /** Weights of samples outside (index 0) and inside (index 1) the well-learned set, as float32. */
+  private readonly weightTable = new Float32Array([1, 1]);
   private numSamples = 0;
 
   constructor(options: InfoBatchPolicyOptions = {}) {
@@ -131,41 +134,57 @@ export class InfoBatchPolicy implements PruningPolicy {
   }
 
   planEpoch(context: PolicyContext): PolicySelection {
-    const { epoch, numEpochs, numSamples, scores, random } = context;
+    const { epoch, numEpochs, numSamples, scores, random, buffers } = context;
     const { pruneRatio, delta, threshold: rule, rescale } = this.config;
-    if (epoch >= annealingStartEpoch(numEpochs, delta)) return fullSelection(numSamples);
+    if (epoch >= annealingStartEpoch(numEpochs, delta)) return fullSelection(numSamples, false, buffers);
     if (rule !== 'mean') this.quantileScratch ??= new Float32Array(numSamples);
     const threshold = computeThreshold(scores, rule, this.quantileScratch);
-    if (Number.isNaN(threshold)) return fullSelection(numSamples, true);
+    if (Number.isNaN(threshold)) return fullSelection(numSamples, true, buffers);
 
+    // Branch-free passes: whether a score is below the threshold is a coin flip the CPU cannot
+    // predict, and mispredicted branches, not arithmetic, dominate a naive loop.
     let wellLearned = 0;
-    for (let i = 0; i < numSamples; i++) if (scores[i]! < threshold) wellLearned++;
+    for (let i = 0; i < numSamples; i++) wellLearned += +(scores[i]! < threshold);
     const keep = pruneRatio !== undefined ? keptCount(wellLearned, pruneRatio) : this.targetKeptCount(context, wellLearned);
     const keptWeight = rescale && keep > 0 ? wellLearned / keep : 1;
 
-    // One pass: every sample outside D1 (unscored ones included) with weight 1, and a uniform
-    // random keep-subset of D1 by selection sampling (Knuth's Algorithm S: the t-th candidate of
-    // n is kept with probability needed / remaining), with weight |D1| / k.
-    const length = numSamples - wellLearned + keep;
-    const indices = new Int32Array(length);
-    const weights = new Float32Array(length);
-    let position = 0;
+    // A uniform random keep-subset of D1 by selection sampling (Knuth's Algorithm S: the t-th
+    // candidate of n is kept with probability needed / remaining). Its draws depend on the counts
+    // alone, so the choices are made first, as one bit per candidate in D1's index order.
+    const kept = this.keptBits(wellLearned);
     let remaining = wellLearned;
     let needed = keep;
-    for (let i = 0; i < numSamples; i++) {
-      if (!(scores[i]! < threshold)) {
-        indices[position] = i;
-        weights[position++] = 1;
-      } else {
-        if (needed > 0 && (needed === remaining || random.nextInt(remaining) < needed)) {
-          indices[position] = i;
-          weights[position++] = keptWeight;
-          needed--;
-        }
-        remaining--;
-      }
+    for (let t = 0; needed > 0; t++, remaining--) {
+      const take = needed === remaining ? 1 : +(random.nextInt(remaining) < needed);
+      kept[t >>> 5]! |= take << (t & 31);
+      needed -= take;
     }
-    return { indices, weights, pruning: true, wellLearned, threshold };
+    // Then one pass writes every sample outside D1 (unscored ones included) with weight 1 and the
+    // kept ones of D1 with weight |D1| / k, in index order. Each sample is written at the current
+    // position, which advances only when the sample stays (position <= i, so always in bounds).
+    const length = numSamples - wellLearned + keep;
+    const { indices, weights } = selectionArrays(length, buffers, true);
+    const weightOf = this.weightTable;
+    weightOf[1] = keptWeight;
+    let position = 0;
+    let candidate = 0;
+    for (let i = 0; i < numSamples; i++) {
+      const inD1 = +(scores[i]! < threshold);
+      const bit = (kept[candidate >>> 5]! >>> (candidate & 31)) & 1;
+      candidate += inD1;
+      indices[position] = i;
+      weights[position] = weightOf[inD1]!;
+      position += 1 - (inD1 & (bit ^ 1));
+    }
+    return { indices: indices.subarray(0, length), weights: weights.subarray(0, length), pruning: true, wellLearned, threshold };
+  }
+
+  /** A zeroed bit set of at least `count + 32` bits, reused across epochs. */
+  private keptBits(count: number): Uint32Array {
+    const words = (count >>> 5) + 2;
+    if (this.keptScratch === undefined || this.keptScratch.length < words) this.keptScratch = new Uint32Array(words);
+    this.keptScratch.fill(0, 0, words);
+    return this.keptScratch;
   }
 
   /**

@@ -1,5 +1,5 @@
-import { keptCount } from '../core/full-selection.js';
-import type { PolicySelection } from '../core/policy.js';
+import { keptCount, selectionArrays } from '../core/full-selection.js';
+import type { PolicySelection, SelectionBuffers } from '../core/policy.js';
 import type { SeededRandom } from '../core/random.js';
 import { topCut } from './top-cut.js';
 
@@ -21,6 +21,8 @@ export interface ScoreSelectionInput {
   readonly variance?: Float32Array;
   /** Weight of the standard deviation in the key. */
   readonly c?: number;
+  /** Engine buffers to write the selection into (see `PolicyContext.buffers`). */
+  readonly buffers?: SelectionBuffers | undefined;
 }
 
 /**
@@ -31,7 +33,7 @@ export interface ScoreSelectionInput {
  * linear-time selection, not a sort. Returns `undefined` when no sample has a score. @internal
  */
 export function selectByScore(input: ScoreSelectionInput): PolicySelection | undefined {
-  const { scores, random, scratch, pruneRatio, epsilon, rescale, variance, c = 0 } = input;
+  const { scores, random, scratch, pruneRatio, epsilon, rescale, variance, c = 0, buffers } = input;
   const numSamples = scores.length;
   const upperConfidence = variance !== undefined && c !== 0;
   let scored = 0;
@@ -50,8 +52,7 @@ export function selectByScore(input: ScoreSelectionInput): PolicySelection | und
   const randomWeight = rescale && randomCount > 0 ? remaining / randomCount : 1;
 
   const length = numSamples - scored + keep;
-  const indices = new Int32Array(length);
-  const weights = new Float32Array(length);
+  const { indices, weights } = selectionArrays(length, buffers);
   let position = 0;
   let tiesLeft = ties;
   for (let i = 0; i < numSamples; i++) {

@@ -126,11 +126,11 @@ export class SetaPolicy implements PruningPolicy {
     this.numSamples = numSamples;
   }
 
-  planEpoch({ epoch, numEpochs, numSamples, scores, random }: PolicyContext): PolicySelection {
+  planEpoch({ epoch, numEpochs, numSamples, scores, random, buffers }: PolicyContext): PolicySelection {
     const { pruneRatio, numGroups, windowScale, delta, annealing } = this.config;
     const keep = keptCount(numSamples, pruneRatio);
     const annealed = epoch >= annealingStartEpoch(numEpochs, delta);
-    if (annealed && (annealing === 'full' || keep === numSamples)) return fullSelection(numSamples);
+    if (annealed && (annealing === 'full' || keep === numSamples)) return fullSelection(numSamples, false, buffers);
 
     // (1) Random step over all samples.
     const subset = randomSubset(random, numSamples, keep);

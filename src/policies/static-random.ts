@@ -79,9 +79,9 @@ export class StaticRandomPolicy implements PruningPolicy {
     this.numSamples = numSamples;
   }
 
-  planEpoch({ epoch, numEpochs, numSamples, seed }: PolicyContext): PolicySelection {
+  planEpoch({ epoch, numEpochs, numSamples, seed, buffers }: PolicyContext): PolicySelection {
     const { pruneRatio, rescale, delta } = this.config;
-    if (epoch >= annealingStartEpoch(numEpochs, delta)) return fullSelection(numSamples);
+    if (epoch >= annealingStartEpoch(numEpochs, delta)) return fullSelection(numSamples, false, buffers);
     // The subset depends on the seed alone; it is cached, and a copy is returned because the
     // engine shuffles the selection in place.
     if (this.subset?.seed !== seed) {

@@ -99,12 +99,12 @@ export class UcbPolicy implements PruningPolicy {
     this.variance = new Float32Array(numSamples);
   }
 
-  planEpoch({ epoch, numEpochs, numSamples, scores, random }: PolicyContext): PolicySelection {
+  planEpoch({ epoch, numEpochs, numSamples, scores, random, buffers }: PolicyContext): PolicySelection {
     const { pruneRatio, c, delta } = this.config;
-    if (epoch >= annealingStartEpoch(numEpochs, delta)) return fullSelection(numSamples);
+    if (epoch >= annealingStartEpoch(numEpochs, delta)) return fullSelection(numSamples, false, buffers);
     const scratch = (this.scratch ??= new Float32Array(numSamples));
-    const selection = selectByScore({ scores, random, scratch, pruneRatio, epsilon: 0, rescale: false, variance: this.variance, c });
-    return selection ?? fullSelection(numSamples, true);
+    const selection = selectByScore({ scores, random, scratch, buffers, pruneRatio, epsilon: 0, rescale: false, variance: this.variance, c });
+    return selection ?? fullSelection(numSamples, true, buffers);
   }
 
   observeLosses(indices: ArrayLike<number>, losses: ArrayLike<number>, scores: Float32Array): void {

@@ -49,8 +49,16 @@ async function loadTfjsNode(): Promise<boolean> {
 
 /**
  * Loads `@tensorflow/tfjs-backend-wasm` and, in Node and before the backend first initialises,
- * turns threads off (they fail in Node) and points it at its own `.wasm` binaries. SIMD is left
- * to the package's feature detection, which finds it in Node.
+ * turns threads off and points it at its own `.wasm` binaries. SIMD is left to the package's
+ * feature detection, which finds it in Node.
+ *
+ * Threads cannot be turned on in Node without patching globals (measured with tfjs-backend-wasm
+ * 4.22): the package's `init` hard-codes its pthread worker script as a `blob:` URL (no option
+ * replaces it), the Emscripten glue creates workers through the global `Worker` it assigns itself
+ * (`worker_threads` rejects `blob:` paths with ERR_WORKER_PATH), and each worker loads the main
+ * script from a `Blob` with a synchronous file read that cannot read blobs. Making it work means
+ * replacing `globalThis.Worker` and rewriting the worker script; use `workers: N` of the training
+ * functions (data-parallel worker threads) to use every core instead.
  */
 async function loadWasm(): Promise<boolean> {
   let wasm: typeof import('@tensorflow/tfjs-backend-wasm');

@@ -142,6 +142,11 @@ export interface StepInput {
 export interface StepRunner {
   /** May be asynchronous (e.g. waiting for other workers' gradients); the loop awaits it. */
   runStep(input: StepInput): StepOutput | Promise<StepOutput>;
+  /**
+   * Called at each epoch end, after the epoch's scores are recorded and before `evaluate` (e.g.
+   * for a data-parallel runner to check that its replicas agree).
+   */
+  endEpoch?(epoch: number): void | Promise<void>;
 }
 
 /** Options of {@link LocalStepRunner}. */
@@ -344,8 +349,8 @@ export function forward(model: TrainableModel, xs: tf.Tensor, training: boolean,
   return output;
 }
 
-/** Sum of the model's regularisation penalties, or undefined when it has none. */
-function regularization(model: TrainableModel): tf.Scalar | undefined {
+/** Sum of the model's regularisation penalties, or undefined when it has none. @internal */
+export function regularization(model: TrainableModel): tf.Scalar | undefined {
   const penalties = typeof model.calculateLosses === 'function' ? model.calculateLosses() : [];
   if (penalties.length === 0) return undefined;
   return (penalties.length === 1 ? penalties[0]! : tf.addN(penalties)) as tf.Scalar;
@@ -422,7 +427,7 @@ export function makeInfoBatch(where: string, numSamples: number, epochs: number,
  */
 export async function runTraining(spec: EngineSpec): Promise<EngineResult> {
   const { where, numSamples, epochs, batchSize, optimizer, ibt, learningRate, initialEpoch, initialStep = 0, initialLossSum = 0, checkpointer, wantCost, evaluate, hooks, loader } = spec;
-  const runner = spec.runner ?? new LocalStepRunner({ model: spec.model, loss: spec.loss, optimizer, ibt, where, ...(spec.extras && { extras: spec.extras }) });
+  const runner: StepRunner = spec.runner ?? new LocalStepRunner({ model: spec.model, loss: spec.loss, optimizer, ibt, where, ...(spec.extras && { extras: spec.extras }) });
   const stepSchedule = isStepSchedule(learningRate) ? learningRate : undefined;
   const history: EpochMetrics[] = [];
   let position: TrainPosition = { epoch: initialEpoch, step: initialStep };
@@ -494,6 +499,7 @@ export async function runTraining(spec: EngineSpec): Promise<EngineResult> {
         }
       }
       await ibt.flush();
+      await runner.endEpoch?.(epoch);
       const meanLoss = (await lossSum.data())[0]! / numSamples;
       const trainSeconds = (performance.now() - trainStart) / 1000;
       const recordSeconds = ibt.recordSeconds - recordedBefore;

@@ -8,6 +8,8 @@ import type { InfoBatch, InfoBatchOptions } from '../core/info-batch.js';
 import { assertInteger, assertKnownKeys, assertNumberInRange, assertOptionBag } from '../core/validate.js';
 import { compiledTraining } from './compiled-loss.js';
 import { checkLossShape, makeInfoBatch, runTraining, trainableVariables, type BatchLoader, type BatchTensors, type EpochMetrics, type TrainableModel } from './engine.js';
+import type { ParallelStepRunner } from './parallel/coordinator.js';
+import { resolveWorkers, startWorkers, type WorkersOptions } from './parallel/workers-option.js';
 import { configureCallbacks, standardizeCallbacks, type AveragerState, type EpochAverager, type FitLogs } from './fit-callbacks.js';
 import { InfoBatchTfjs, isTensorLike } from './info-batch-tfjs.js';
 import { assertRunCheckpointOptions, openRunCheckpoint, type RunCheckpointOptions } from './run-checkpoint.js';
@@ -30,6 +32,14 @@ export interface FitWithInfoBatchArgs extends ModelFitArgs {
    * resume contract).
    */
   readonly checkpoint?: RunCheckpointOptions;
+  /**
+   * Data-parallel training on `N` replicas (worker threads in Node), as in
+   * {@link trainWithInfoBatch}: each batch is split over them and their summed gradient is applied
+   * once, here. The replicas rebuild the model from `model.toJSON()` and compile it with the same
+   * loss, which must therefore be given by name (`loss: 'categoricalCrossentropy'`).
+   * @defaultValue 1 (this thread)
+   */
+  readonly workers?: number | WorkersOptions;
 }
 
 /**
@@ -50,7 +60,7 @@ export const INFOBATCH_HISTORY_KEYS = {
 } as const;
 
 const WHERE = 'fitWithInfoBatch';
-const SUPPORTED_KEYS = ['batchSize', 'epochs', 'verbose', 'callbacks', 'validationSplit', 'validationData', 'shuffle', 'initialEpoch', 'yieldEvery', 'infobatch', 'checkpoint'] as const;
+const SUPPORTED_KEYS = ['batchSize', 'epochs', 'verbose', 'callbacks', 'validationSplit', 'validationData', 'shuffle', 'initialEpoch', 'yieldEvery', 'infobatch', 'checkpoint', 'workers'] as const;
 const UNSUPPORTED_KEYS: Readonly<Record<string, string>> = {
   sampleWeight: 'InfoBatch sets the weight of every sample itself (the inverse of its keep probability); fold fixed weights into the loss function instead',
   classWeight: 'InfoBatch sets the weight of every sample itself; fold class weights into a custom loss function instead',
@@ -290,6 +300,8 @@ export async function fitWithInfoBatch(userModel: LayersModel, xOrSource: tf.Ten
   const ib = makeInfoBatch(WHERE, numTrain, epochs, args.infobatch, source !== undefined ? 'source.size' : 'the training part of x (after validationSplit)');
   trainableVariables(model as unknown as TrainableModel, WHERE);
   await checkLossShape({ where: WHERE, model: model as unknown as TrainableModel, loader, numSamples: numTrain, batchSize, loss: compiled.loss });
+  const parallel = resolveWorkers(WHERE, model as unknown as TrainableModel, compiled.loss, args.workers, { compiledLoss: (model as unknown as { loss?: unknown }).loss });
+  let runner: ParallelStepRunner | undefined;
 
   // Every check passed: from here on the model trains.
   const labels = compiled.labels;
@@ -349,6 +361,7 @@ export async function fitWithInfoBatch(userModel: LayersModel, xOrSource: tf.Ten
         return history;
       }
     }
+    if (parallel !== undefined) runner = await startWorkers(WHERE, parallel, model as unknown as TrainableModel, compiled.optimizer, ibt, compiled.metrics);
 
     await runTraining({
       where: WHERE,
@@ -366,6 +379,7 @@ export async function fitWithInfoBatch(userModel: LayersModel, xOrSource: tf.Ten
       ...(opened && { checkpointer: opened.checkpointer }),
       wantCost: true,
       extras: compiled.metrics,
+      ...(runner !== undefined && { runner }),
       hooks: {
         onEpochBegin: async (epoch) => {
           await list.onEpochBegin(epoch);
@@ -412,6 +426,7 @@ export async function fitWithInfoBatch(userModel: LayersModel, xOrSource: tf.Ten
     await history.syncData();
     return history;
   } finally {
+    await runner?.close();
     internals.isTraining = false;
     averager?.reset(); // an epoch's running sums, left when a step failed
     if (ownsValidation) tf.dispose([xVal!, yVal!]);

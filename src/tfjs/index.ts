@@ -31,3 +31,21 @@ export { registerWasmGradientKernels } from './wasm-kernels.js';
 export { fitWithInfoBatch, INFOBATCH_HISTORY_KEYS, type FitWithInfoBatchArgs } from './fit.js';
 export type { SampleSource } from './sample-source.js';
 export { RUN_CHECKPOINT_VERSION, type CheckpointStorage, type RunCheckpointOptions } from './run-checkpoint.js';
+export type { WorkersOptions } from './parallel/workers-option.js';
+export { Replica, type ReplicaParts } from './parallel/replica.js';
+export type {
+  BuiltInLossName,
+  CheckReply,
+  CheckRequest,
+  CloseRequest,
+  ErrorReply,
+  FromReplica,
+  InitRequest,
+  ReadyReply,
+  ReplicaEndpoint,
+  ReplicaSpec,
+  StepReply,
+  StepRequest,
+  TensorData,
+  ToReplica,
+} from './parallel/protocol.js';

@@ -8,6 +8,7 @@ import { InfoBatchTfjs, isTensorLike } from './info-batch-tfjs.js';
 import type { StepSchedule } from './schedules.js';
 import { assertRunCheckpointOptions, openRunCheckpoint, type RunCheckpointOptions } from './run-checkpoint.js';
 import { tensorLoader } from './sample-source.js';
+import { resolveWorkers, startWorkers, type WorkersOptions } from './parallel/workers-option.js';
 
 export type { EpochLearningRate, EpochMetrics, TrainableModel } from './engine.js';
 export type { CheckpointStorage, RunCheckpointOptions } from './run-checkpoint.js';
@@ -73,6 +74,15 @@ export interface TrainOptions {
    * interruption (see the README's resume contract).
    */
   readonly checkpoint?: RunCheckpointOptions;
+  /**
+   * Data-parallel training on `N` replicas (worker threads in Node): each global batch of
+   * `batchSize` is split over them, their gradients are summed and applied once, so a run
+   * follows the same plans and, within float rounding, the same weights as on one thread. The
+   * model, optimizer, schedules and callbacks stay on this thread. A number, or
+   * {@link WorkersOptions} for models that are not tfjs-layers models or for your own transport.
+   * @defaultValue 1 (this thread)
+   */
+  readonly workers?: number | WorkersOptions;
 }
 
 /** Result of {@link trainWithInfoBatch}. */
@@ -85,7 +95,7 @@ export interface TrainResult {
   readonly infoBatch: InfoBatch;
 }
 
-const OPTION_KEYS = ['epochs', 'batchSize', 'optimizer', 'loss', 'infobatch', 'learningRate', 'initialEpoch', 'callbacks', 'evaluate', 'checkpoint'] as const;
+const OPTION_KEYS = ['epochs', 'batchSize', 'optimizer', 'loss', 'infobatch', 'learningRate', 'initialEpoch', 'callbacks', 'evaluate', 'checkpoint', 'workers'] as const;
 const CALLBACK_KEYS = ['onEpochBegin', 'onBatchEnd', 'onEpochEnd'] as const;
 
 function validate(model: TrainableModel, data: TrainingData, options: TrainOptions): void {
@@ -154,7 +164,8 @@ function validate(model: TrainableModel, data: TrainingData, options: TrainOptio
 export async function trainWithInfoBatch(model: TrainableModel, data: TrainingData, options: TrainOptions): Promise<TrainResult> {
   const where = 'trainWithInfoBatch';
   validate(model, data, options);
-  const { epochs, batchSize, optimizer, loss, infobatch, learningRate, initialEpoch = 0, callbacks = {}, evaluate, checkpoint } = options;
+  const { epochs, batchSize, optimizer, loss, infobatch, learningRate, initialEpoch = 0, callbacks = {}, evaluate, checkpoint, workers } = options;
+  const parallel = resolveWorkers(where, model, loss, workers);
   const numSamples = data.x.shape[0]!;
   const ib = makeInfoBatch(where, numSamples, epochs, infobatch, 'data.x');
   assertInteger(where, 'initialEpoch', initialEpoch, 0, epochs - 1);
@@ -177,6 +188,7 @@ export async function trainWithInfoBatch(model: TrainableModel, data: TrainingDa
     history.push(...(resumed.front as { epochs: EpochMetrics[] }).epochs);
     if (resumed.finished) return { epochs: history, summary: ib.summary(), infoBatch: ib };
   }
+  const runner = parallel === undefined ? undefined : await startWorkers(where, parallel, model, optimizer, ibt);
   await runTraining({
     where,
     model,
@@ -194,6 +206,7 @@ export async function trainWithInfoBatch(model: TrainableModel, data: TrainingDa
     wantCost: onBatchEnd !== undefined,
     ...(learningRate !== undefined && { learningRate }),
     ...(evaluate !== undefined && { evaluate }),
+    ...(runner !== undefined && { runner }),
     hooks: {
       ...(onEpochBegin && { onEpochBegin: (epoch, plan, info) => onEpochBegin.call(callbacks, epoch, plan, info) }),
       ...(onBatchEnd && { onBatchEnd: (position, output) => onBatchEnd.call(callbacks, position.epoch, position.step, { loss: output.cost! }) }),
@@ -202,6 +215,6 @@ export async function trainWithInfoBatch(model: TrainableModel, data: TrainingDa
         await onEpochEnd?.call(callbacks, epoch, metrics);
       },
     },
-  });
+  }).finally(() => runner?.close());
   return { epochs: history, summary: ib.summary(), infoBatch: ib };
 }

@@ -107,6 +107,39 @@ describe('InfoBatch plan', () => {
     expect([plan.length, ...plan.indices.subarray(0, 8)]).toEqual(REGRESSION_EPOCH1);
   });
 
+  describe('output buffers (into)', () => {
+    it('writes the same plan into caller-owned buffers, as views of them', () => {
+      const make = (): InfoBatch => new InfoBatch({ numSamples: 500, numEpochs: 6, seed: 3 });
+      const a = make();
+      const b = make();
+      const into = { indices: new Int32Array(600), weights: new Float32Array(600) };
+      for (let epoch = 0; epoch < 6; epoch++) {
+        const fresh = a.beginEpoch(epoch);
+        const reused = b.beginEpoch(epoch, { into });
+        expect(reused.indices.buffer).toBe(into.indices.buffer);
+        expect(reused.weights.buffer).toBe(into.weights.buffer);
+        expect(reused.indices).toEqual(fresh.indices);
+        expect(reused.weights).toEqual(fresh.weights);
+        expect(reused.stats).toEqual(fresh.stats);
+        const losses = Array.from(fresh.indices, (i) => syntheticLoss(i, epoch));
+        a.recordLosses(fresh.indices, losses);
+        b.recordLosses(reused.indices, losses);
+      }
+    });
+
+    it('rejects bad buffers with a clear error and plans nothing', () => {
+      const ib = new InfoBatch({ numSamples: 100, numEpochs: 4 });
+      expectCode(() => ib.beginEpoch(0, { into: { indices: new Float32Array(100), weights: new Float32Array(100) } as never }), 'INVALID_TYPE', /'into' passed to InfoBatch.beginEpoch must be \{ indices: Int32Array, weights: Float32Array \}/);
+      expectCode(() => ib.beginEpoch(0, { into: { indices: new Int32Array(99), weights: new Float32Array(100) } }), 'SHAPE_MISMATCH', /at least numSamples \(100\) entries .* got 99 indices and 100 weights/);
+      const shared = new ArrayBuffer(800);
+      expectCode(() => ib.beginEpoch(0, { into: { indices: new Int32Array(shared, 0, 100), weights: new Float32Array(shared, 200, 100) } }), 'INVALID_OPTION', /share memory/);
+      expectCode(() => ib.beginEpoch(0, { intoo: {} } as never), 'INVALID_OPTION', /intoo/);
+      expect(ib.summary().epochsPlanned).toBe(0);
+      // Disjoint halves of one buffer are fine.
+      expect(ib.beginEpoch(0, { into: { indices: new Int32Array(shared, 0, 100), weights: new Float32Array(shared, 400, 100) } }).length).toBe(100);
+    });
+  });
+
   describe('never reads global random state', () => {
     afterEach(() => vi.restoreAllMocks());
     it('plans and records with Math.random stubbed to throw', () => {

@@ -68,7 +68,8 @@ describe('shufflePlan', () => {
   it.each([5, BUCKET_ELEMENTS, 5 * BUCKET_ELEMENTS + 3])('permutes %i entries, moving weights along with indices', (length) => {
     const indices = Int32Array.from({ length }, (_, i) => i);
     const weights = Float32Array.from({ length }, (_, i) => i);
-    const shuffled = shufflePlan(SeededRandom.derive(1), indices, weights);
+    const shuffled = { indices: new Int32Array(length), weights: new Float32Array(length) };
+    shufflePlan(SeededRandom.derive(1), { indices, weights }, shuffled);
     expect(shuffled.indices.length).toBe(length);
     expect(Array.from(shuffled.indices).sort((a, b) => a - b)).toEqual(Array.from({ length }, (_, i) => i));
     for (let p = 0; p < length; p++) expect(shuffled.weights[p]).toBe(shuffled.indices[p]);
@@ -82,9 +83,11 @@ describe('shufflePlan', () => {
     const lastCounts = new Float64Array(cells);
     const runs = 800;
     const weights = new Float32Array(length);
+    const scratch = {};
     for (let seed = 0; seed < runs; seed++) {
       const indices = Int32Array.from({ length }, (_, i) => i);
-      const shuffled = shufflePlan(SeededRandom.derive(seed), indices, weights).indices;
+      const shuffled = new Int32Array(length);
+      shufflePlan(SeededRandom.derive(seed), { indices, weights }, { indices: shuffled, weights: new Float32Array(length) }, scratch);
       const first = shuffled.indexOf(0);
       const last = shuffled.indexOf(length - 1);
       firstCounts[Math.floor((first * cells) / length)]!++;

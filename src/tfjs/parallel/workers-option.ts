@@ -1,0 +1,127 @@
+/**
+ * The `workers` option of the training functions: validation, and the start of the
+ * data-parallel runner.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import { describeValue, InfoBatchError } from '../../core/errors.js';
+import { assertInteger, assertKnownKeys, assertOptionBag } from '../../core/validate.js';
+import { isNode } from '../backend.js';
+import { trainableVariables, type PerSampleLoss, type TrainableModel } from '../engine.js';
+import type { InfoBatchTfjs } from '../info-batch-tfjs.js';
+import { meanSquaredError, softmaxCrossEntropy, sparseSoftmaxCrossEntropy } from '../losses.js';
+import { ParallelStepRunner } from './coordinator.js';
+import type { BuiltInLossName, ReplicaEndpoint, ReplicaSpec } from './protocol.js';
+
+/**
+ * Data-parallel training: each global batch is split over `count` replicas (worker threads in
+ * Node), whose gradients are summed and applied once per step.
+ */
+export interface WorkersOptions {
+  /** Number of replicas (e.g. the number of cores). 1 trains on this thread. */
+  readonly count: number;
+  /**
+   * How each replica builds the model and its per-sample loss: a module (URL or absolute path)
+   * whose export `exportName` (default `'createReplica'`) is a factory `(args) => { model, loss }`.
+   * @defaultValue for a tfjs-layers model, rebuilt from `model.toJSON()` and its weights, with the
+   *   loss named by `loss` or recognised when it is one of infobatch/tfjs's per-sample losses
+   */
+  readonly replica?: { readonly module: string | URL; readonly exportName?: string; readonly args?: unknown };
+  /** The per-sample loss replicas of a layers model use, when `loss` is not itself a built-in. */
+  readonly loss?: BuiltInLossName;
+  /**
+   * Starts the replicas and returns one endpoint per rank (e.g. Web Workers, or processes on
+   * other machines through your own transport).
+   * @defaultValue Node worker threads
+   */
+  readonly spawn?: (count: number) => Promise<readonly ReplicaEndpoint[]>;
+}
+
+/** A validated `workers` option. @internal */
+export interface ResolvedWorkers {
+  readonly count: number;
+  readonly replica: ReplicaSpec;
+  readonly spawn: ((count: number) => Promise<readonly ReplicaEndpoint[]>) | undefined;
+}
+
+const BUILT_IN: ReadonlyArray<readonly [BuiltInLossName, unknown]> = [
+  ['softmaxCrossEntropy', softmaxCrossEntropy],
+  ['sparseSoftmaxCrossEntropy', sparseSoftmaxCrossEntropy],
+  ['meanSquaredError', meanSquaredError],
+];
+
+function isLayersModel(model: TrainableModel): model is TrainableModel & { toJSON(unused?: null, returnString?: boolean): unknown } {
+  return typeof (model as { toJSON?: unknown }).toJSON === 'function' && Array.isArray((model as { layers?: unknown }).layers);
+}
+
+/**
+ * Validates the `workers` option; undefined when training stays on this thread (absent or 1).
+ * @internal
+ */
+export function resolveWorkers(where: string, model: TrainableModel, loss: PerSampleLoss, option: unknown, compiled?: { readonly compiledLoss: unknown }): ResolvedWorkers | undefined {
+  if (option === undefined) return undefined;
+  const bag: WorkersOptions = typeof option === 'number' ? { count: option } : (option as WorkersOptions);
+  if (typeof option !== 'number') {
+    assertOptionBag(where, 'workers', option);
+    assertKnownKeys(`${where} workers`, option, ['count', 'replica', 'loss', 'spawn']);
+  }
+  assertInteger(where, typeof option === 'number' ? 'workers' : 'workers.count', bag.count, 1, 1024);
+  if (bag.count === 1) return undefined;
+  if (bag.spawn !== undefined && typeof bag.spawn !== 'function') {
+    throw new InfoBatchError('INVALID_TYPE', `'workers.spawn' passed to ${where} must be a function (count) => Promise<ReplicaEndpoint[]> but got ${describeValue(bag.spawn)}.`);
+  }
+  if (bag.spawn === undefined && !isNode()) {
+    throw new InfoBatchError('UNSUPPORTED', `'workers' passed to ${where} starts Node worker threads by default; in a browser pass workers.spawn, returning one endpoint per Web Worker.`);
+  }
+  let replica: ReplicaSpec;
+  if (bag.replica !== undefined) {
+    assertOptionBag(where, 'workers.replica', bag.replica);
+    assertKnownKeys(`${where} workers.replica`, bag.replica, ['module', 'exportName', 'args']);
+    const { module, exportName = 'createReplica', args } = bag.replica;
+    if (!(typeof module === 'string' || module instanceof URL) || typeof exportName !== 'string') {
+      throw new InfoBatchError('INVALID_TYPE', `'workers.replica' passed to ${where} must be { module: URL or absolute path, exportName?: string, args? } but got module ${describeValue(module)}, exportName ${describeValue(exportName)}.`);
+    }
+    const href = module instanceof URL ? module.href : /^[a-z][a-z0-9+.-]*:/i.test(module) && !/^[a-z]:[\\/]/i.test(module) ? module : `file://${module.startsWith('/') ? '' : '/'}${module.replace(/\\/g, '/')}`;
+    replica = { kind: 'module', module: href, exportName, ...(args !== undefined && { args }) };
+  } else {
+    if (!isLayersModel(model)) {
+      throw new InfoBatchError('INVALID_OPTION', `'workers' passed to ${where} needs workers.replica for a model that is not a tfjs-layers model: a module exporting a factory (args) => { model, loss } that builds the same model in each worker.`);
+    }
+    if (compiled !== undefined && bag.loss === undefined) {
+      const name = compiled.compiledLoss;
+      if (typeof name !== 'string') {
+        throw new InfoBatchError('INVALID_OPTION', `'workers' passed to ${where} needs the model compiled with its loss given by name (e.g. loss: 'categoricalCrossentropy'), so that worker threads can compile the same loss; got ${describeValue(name)}. Pass workers.replica to build model and loss in the workers yourself.`);
+      }
+      return { count: bag.count, replica: { kind: 'layers', topology: model.toJSON(null, false), loss: { compiled: name } }, spawn: bag.spawn };
+    }
+    const named = bag.loss ?? BUILT_IN.find(([, fn]) => fn === loss)?.[0];
+    if (named === undefined || !BUILT_IN.some(([name]) => name === named)) {
+      throw new InfoBatchError('INVALID_OPTION', `'workers' passed to ${where} cannot send the loss function to worker threads: pass one of ${BUILT_IN.map(([n]) => n).join(', ')} from infobatch/tfjs as 'loss' itself, name it with workers: { count, loss: 'softmaxCrossEntropy' }, or give workers.replica (got loss ${describeValue(bag.loss ?? loss)}).`);
+    }
+    replica = { kind: 'layers', topology: model.toJSON(null, false), loss: named };
+  }
+  return { count: bag.count, replica, spawn: bag.spawn };
+}
+
+/** Imports a Node-only module, hidden from bundlers. */
+function importNodeOnly<T>(specifier: string): Promise<T> {
+  return import(/* webpackIgnore: true */ /* @vite-ignore */ specifier) as Promise<T>;
+}
+
+/**
+ * Starts the replicas of a resolved `workers` option and the runner that drives them; the caller
+ * must `close()` it. @internal
+ */
+export async function startWorkers(where: string, workers: ResolvedWorkers, model: TrainableModel, optimizer: tf.Optimizer, ibt: InfoBatchTfjs, extras?: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Scalar[]): Promise<ParallelStepRunner> {
+  let spawn = workers.spawn;
+  if (spawn === undefined) {
+    const own = import.meta.url.endsWith('.ts') ? './spawn-node.ts' : './spawn-node.js';
+    const node = await importNodeOnly<{ spawnNodeReplicas(count: number): Promise<ReplicaEndpoint[]> }>(new URL(own, import.meta.url).href);
+    spawn = node.spawnNodeReplicas;
+  }
+  const endpoints = await spawn(workers.count);
+  if (!Array.isArray(endpoints) || endpoints.length !== workers.count) {
+    await Promise.all((Array.isArray(endpoints) ? endpoints : []).map((e: ReplicaEndpoint) => e.terminate().catch(() => undefined)));
+    throw new InfoBatchError('INVALID_STATE', `'workers.spawn' passed to ${where} must return ${workers.count} endpoints but returned ${describeValue(endpoints)}.`);
+  }
+  return ParallelStepRunner.start({ endpoints, replica: workers.replica, variables: trainableVariables(model, where), optimizer, ibt, where, extras });
+}
