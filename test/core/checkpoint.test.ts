@@ -276,7 +276,8 @@ describe('losses above the float32 range', () => {
 describe('the README resume loop', () => {
   const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
   const section = readme.slice(readme.indexOf('### Resume contract'));
-  const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+  // The snippet's import line is for the reader; the loop gets InfoBatch as a parameter.
+  const code = (/```ts\n([\s\S]*?)```/.exec(section)?.[1] ?? '').replace(/^import .*$/m, '');
   const loop = new Function('InfoBatch', 'bytes', 'numSamples', 'numEpochs', 'batchSize', 'trainOn', 'timeToSave', 'save', code) as (
     ...args: [typeof InfoBatch, Uint8Array | undefined, number, number, number, (indices: Int32Array, weights: Float32Array) => number[], () => boolean, (bytes: Uint8Array) => void]
   ) => void;
