@@ -3,6 +3,7 @@ import type { ScoreSmoothing } from './score-smoothing.js';
 
 /** JSON description of a policy: its `name` and options, enough to rebuild it from a checkpoint. */
 export interface PolicyConfig {
+  /** The policy's registry name, e.g. `'infobatch'`. */
   readonly name: string;
   readonly [option: string]: unknown;
 }
@@ -33,7 +34,9 @@ export interface PolicyContext {
 
 /** Reusable output buffers of a selection: `numSamples` ids and weights. */
 export interface SelectionBuffers {
+  /** Room for the selected sample ids. */
   readonly indices: Int32Array;
+  /** Room for their weights. */
   readonly weights: Float32Array;
 }
 

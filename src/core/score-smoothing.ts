@@ -6,7 +6,10 @@ import { assertNumberInRange } from './validate.js';
  * `{ ema: a }` keeps an exponential moving average, `score = a·loss + (1 − a)·score`, with the
  * first loss taken as is (an ablation from the authors; also the score of Raju et al.'s policies).
  */
-export type ScoreSmoothing = 'last' | { readonly ema: number };
+export type ScoreSmoothing = 'last' | {
+  /** Weight `a` of the newest loss, in (0, 1]. */
+  readonly ema: number;
+};
 
 /** Throws unless `smoothing` is a valid {@link ScoreSmoothing}. @internal */
 export function assertScoreSmoothing(where: string, smoothing: unknown): asserts smoothing is ScoreSmoothing {

@@ -5,7 +5,10 @@ import { InfoBatchError } from './errors.js';
  * How the score threshold of an epoch is chosen: `'mean'` (the paper's rule) or the
  * `quantile` of the scored samples (an ablation of the paper: `{ quantile: 0.5 }` is the median).
  */
-export type ThresholdRule = 'mean' | { readonly quantile: number };
+export type ThresholdRule = 'mean' | {
+  /** The quantile `q` of the scores, in (0, 1). */
+  readonly quantile: number;
+};
 
 /** Throws unless `rule` is a valid {@link ThresholdRule}. @internal */
 export function assertThresholdRule(where: string, rule: unknown): asserts rule is ThresholdRule {

@@ -46,11 +46,17 @@ const OPTION_KEYS = ['coreset', 'pruneRatio', 'delta', 'threshold', 'rescale'] a
  */
 export class CoresetInfoBatchPolicy implements PruningPolicy {
   readonly config: {
+    /** The policy's name in the registry and in checkpoints. */
     readonly name: 'coreset-infobatch';
+    /** The static coreset policy's config. */
     readonly coreset: PolicyConfig;
+    /** InfoBatch's `pruneRatio` within the coreset, default applied. */
     readonly pruneRatio: number;
+    /** InfoBatch's `delta`, default applied. */
     readonly delta: number;
+    /** InfoBatch's `threshold`, default applied. */
     readonly threshold: ThresholdRule;
+    /** InfoBatch's `rescale`, default applied. */
     readonly rescale: boolean;
   };
   private readonly coreset: PruningPolicy;

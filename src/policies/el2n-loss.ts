@@ -58,7 +58,18 @@ const STATE_HEADER_BYTES = 8;
  * ```
  */
 export class El2nLossPolicy implements PruningPolicy {
-  readonly config: { readonly name: 'el2n-loss'; readonly pruneRatio: number; readonly scoreEpochs: number; readonly rescale: boolean; readonly delta: number };
+  readonly config: {
+    /** The policy's name in the registry and in checkpoints. */
+    readonly name: 'el2n-loss';
+    /** The `pruneRatio` option, default applied. */
+    readonly pruneRatio: number;
+    /** The `scoreEpochs` option, default applied. */
+    readonly scoreEpochs: number;
+    /** The `rescale` option, default applied. */
+    readonly rescale: boolean;
+    /** The `delta` option, default applied. */
+    readonly delta: number;
+  };
   private numSamples = 0;
   /** Sum and count of each sample's losses in the scoring epochs. */
   private lossSums = new Float32Array(0);

@@ -39,7 +39,10 @@ export interface TrainableModel {
   /** Forward pass; used when the model has no `apply` (a `LayersModel` is called as `apply(x, { training: true })`). */
   predict(x: tf.Tensor): tf.Tensor | tf.Tensor[];
   /** Variables to train: `tf.Variable`s, or tfjs-layers `LayerVariable`s (read with `read()`). */
-  readonly trainableWeights: ReadonlyArray<tf.Variable | { read(): tf.Tensor }>;
+  readonly trainableWeights: ReadonlyArray<tf.Variable | {
+    /** The variable behind a tfjs-layers `LayerVariable`. */
+    read(): tf.Tensor;
+  }>;
   /** Training-mode forward pass of tfjs-layers (dropout and batch normalisation in training mode). */
   apply?(x: tf.Tensor, kwargs: { training: boolean }): unknown;
   /** Regularisation penalties of tfjs-layers (`kernelRegularizer` …), added to the objective. */

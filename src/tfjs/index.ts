@@ -21,6 +21,7 @@ export {
   trainWithInfoBatch,
   type EpochLearningRate,
   type EpochMetrics,
+  type PerSampleLoss,
   type TrainableModel,
   type TrainCallbacks,
   type TrainingData,
@@ -29,7 +30,7 @@ export {
 } from './trainer.js';
 export { registerWasmGradientKernels } from './wasm-kernels.js';
 export { fitWithInfoBatch, INFOBATCH_HISTORY_KEYS, type FitWithInfoBatchArgs } from './fit.js';
-export type { SampleSource } from './sample-source.js';
+export type { SampleSource, SourceBatch } from './sample-source.js';
 export { RUN_CHECKPOINT_VERSION, type CheckpointStorage, type RunCheckpointOptions } from './run-checkpoint.js';
 export type { WorkersOptions } from './parallel/workers-option.js';
 export { Replica, type ReplicaParts } from './parallel/replica.js';

@@ -7,6 +7,14 @@ import { describeValue, InfoBatchError } from '../core/errors.js';
 import type { BatchLoader, BatchTensors } from './engine.js';
 import { isTensorLike } from './info-batch-tfjs.js';
 
+/** One batch of a {@link SampleSource}: inputs and targets, samples along axis 0. */
+export interface SourceBatch {
+  /** Inputs of the batch. */
+  readonly xs: tf.Tensor;
+  /** Targets of the batch. */
+  readonly ys: tf.Tensor;
+}
+
 /**
  * Random-access training data: `size` samples, any of which can be loaded by id. InfoBatch
  * decides each epoch which samples to visit, in which order, before the epoch starts, so it
@@ -34,7 +42,7 @@ export interface SampleSource {
    * The samples `indices` (in that order), inputs and targets along axis 0. The returned tensors
    * are handed over: the training loop disposes them after the step. `indices` is a fresh copy.
    */
-  gather(indices: Int32Array): { xs: tf.Tensor; ys: tf.Tensor } | Promise<{ xs: tf.Tensor; ys: tf.Tensor }>;
+  gather(indices: Int32Array): SourceBatch | Promise<SourceBatch>;
 }
 
 /** Whether `value` has the shape of a {@link SampleSource}. @internal */

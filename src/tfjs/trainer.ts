@@ -10,7 +10,7 @@ import { assertRunCheckpointOptions, openRunCheckpoint, type RunCheckpointOption
 import { tensorLoader } from './sample-source.js';
 import { resolveWorkers, startWorkers, type WorkersOptions } from './parallel/workers-option.js';
 
-export type { EpochLearningRate, EpochMetrics, TrainableModel } from './engine.js';
+export type { EpochLearningRate, EpochMetrics, PerSampleLoss, TrainableModel } from './engine.js';
 export type { CheckpointStorage, RunCheckpointOptions } from './run-checkpoint.js';
 
 /** Training data: samples along axis 0 of both tensors. */

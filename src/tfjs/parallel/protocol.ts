@@ -20,9 +20,13 @@ export type ReplicaSpec =
   | {
       /** A tfjs-layers model rebuilt from `model.toJSON()`; its weights come with the init message. */
       readonly kind: 'layers';
+      /** What `model.toJSON(undefined, false)` returned: the model's topology. */
       readonly topology: unknown;
       /** A per-sample loss of infobatch/tfjs, or the name of a tfjs-layers loss (`model.compile`'s `loss`). */
-      readonly loss: BuiltInLossName | { readonly compiled: string };
+      readonly loss: BuiltInLossName | {
+        /** A tfjs-layers loss name, e.g. `'categoricalCrossentropy'`, computed per sample. */
+        readonly compiled: string;
+      };
     }
   | {
       /**
@@ -31,25 +35,35 @@ export type ReplicaSpec =
        * and size.
        */
       readonly kind: 'module';
+      /** URL (or absolute path, in Node) of the module to import. */
       readonly module: string;
+      /** Name of the factory among the module's exports. */
       readonly exportName: string;
+      /** Structured-clone-safe arguments passed to the factory. */
       readonly args?: unknown;
     };
 
 /** A tensor's values and shape. */
 export interface TensorData {
+  /** The values, row-major. */
   readonly values: Float32Array | Int32Array;
+  /** The shape; its product is `values.length`. */
   readonly shape: readonly number[];
+  /** The tfjs dtype the values are read back as. */
   readonly dtype: 'float32' | 'int32';
 }
 
 /** First message to a replica. */
 export interface InitRequest {
+  /** Message kind. */
   readonly type: 'init';
+  /** This replica's rank, in `[0, worldSize)`. */
   readonly rank: number;
+  /** Number of replicas. */
   readonly worldSize: number;
   /** The tfjs backend the coordinator trains on; replicas use the same one. */
   readonly backend: string;
+  /** How to build the model and its per-sample loss. */
   readonly replica: ReplicaSpec;
   /** Number of values of each trainable variable, in order, for the replica to check. */
   readonly sizes: readonly number[];
@@ -57,13 +71,15 @@ export interface InitRequest {
 
 /** One step's work for one rank. */
 export interface StepRequest {
+  /** Message kind. */
   readonly type: 'step';
   /** Increasing step id, echoed in the reply. */
   readonly id: number;
   /** All trainable parameters, concatenated in variable order. */
   readonly params: Float32Array;
-  /** This rank's rows of the batch inputs and targets. */
+  /** This rank's rows of the batch inputs. */
   readonly xs: TensorData;
+  /** This rank's rows of the batch targets. */
   readonly ys: TensorData;
   /** InfoBatch weights of this rank's rows. */
   readonly sampleWeights: Float32Array;
@@ -77,25 +93,32 @@ export interface StepRequest {
 
 /** Asks for the hash of the parameters a rank holds. */
 export interface CheckRequest {
+  /** Message kind. */
   readonly type: 'check';
 }
 
 /** Ends the replica: it releases its tensors and stops listening. */
 export interface CloseRequest {
+  /** Message kind. */
   readonly type: 'close';
 }
 
+/** Every message a coordinator sends to a replica. */
 export type ToReplica = InitRequest | StepRequest | CheckRequest | CloseRequest;
 
 /** The replica is built and its variables match `sizes`. */
 export interface ReadyReply {
+  /** Message kind. */
   readonly type: 'ready';
+  /** The rank that is ready. */
   readonly rank: number;
 }
 
 /** One step's result for one rank. */
 export interface StepReply {
+  /** Message kind. */
   readonly type: 'grads';
+  /** The id of the {@link StepRequest} answered. */
   readonly id: number;
   /** Gradient of this rank's objective, concatenated in variable order. */
   readonly grads: Float32Array;
@@ -109,18 +132,23 @@ export interface StepReply {
 
 /** Hash of the rank's parameters (CRC-32 of their bytes). */
 export interface CheckReply {
+  /** Message kind. */
   readonly type: 'hash';
+  /** CRC-32 of the parameters' bytes, in variable order. */
   readonly hash: number;
 }
 
 /** The replica failed while handling a request. */
 export interface ErrorReply {
+  /** Message kind. */
   readonly type: 'error';
   /** What it was doing: 'init', 'step', 'check'. */
   readonly during: string;
+  /** The error's message. */
   readonly message: string;
 }
 
+/** Every message a replica sends to its coordinator. */
 export type FromReplica = ReadyReply | StepReply | CheckReply | ErrorReply;
 
 /**

@@ -14,7 +14,9 @@ import type { BuiltInLossName, FromReplica, InitRequest, ReplicaSpec, StepReques
 
 /** What a replica module's factory returns. */
 export interface ReplicaParts {
+  /** The replica's model; its trainable variables match the coordinator's in order and size. */
   readonly model: TrainableModel;
+  /** Its per-sample loss, the same function as the coordinator's. */
   readonly loss: PerSampleLoss;
 }
 

@@ -25,7 +25,14 @@ export interface WorkersOptions {
    * @defaultValue for a tfjs-layers model, rebuilt from `model.toJSON()` and its weights, with the
    *   loss named by `loss` or recognised when it is one of infobatch/tfjs's per-sample losses
    */
-  readonly replica?: { readonly module: string | URL; readonly exportName?: string; readonly args?: unknown };
+  readonly replica?: {
+    /** URL or absolute path of the module. */
+    readonly module: string | URL;
+    /** Name of the factory export. @defaultValue 'createReplica' */
+    readonly exportName?: string;
+    /** Structured-clone-safe arguments passed to the factory. */
+    readonly args?: unknown;
+  };
   /** The per-sample loss replicas of a layers model use, when `loss` is not itself a built-in. */
   readonly loss?: BuiltInLossName;
   /**
