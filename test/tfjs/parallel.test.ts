@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -116,6 +119,37 @@ describe('trainWithInfoBatch with workers (data-parallel on worker threads)', ()
     expect(resumed.getWeights().map((w) => w.dataSync().slice())).toEqual(whole.weights);
     resumed.dispose();
     optimizer.dispose();
+  }, 90_000);
+
+  it('continues a checkpointed run with workers, after a crash, to the weights of the uninterrupted run', async () => {
+    const whole = await run(2);
+    const dir = await mkdtemp(join(tmpdir(), 'infobatch-parallel-checkpoint-'));
+    const attempt = async (crashAtStep?: number): Promise<{ weights: Float32Array[]; steps: number }> => {
+      const model = tinyModel(3);
+      const optimizer = tf.train.sgd(0.2);
+      let steps = 0;
+      try {
+        await trainWithInfoBatch(model, { x, y }, {
+          epochs: EPOCHS, batchSize: BATCH, optimizer, loss: softmaxCrossEntropy, infobatch: { seed: 9 }, workers: 2,
+          checkpoint: { dir, everySteps: 3 },
+          callbacks: { onBatchEnd: () => { if (++steps === crashAtStep) throw new Error('simulated crash'); } },
+        });
+        return { weights: model.getWeights().map((w) => w.dataSync().slice() as Float32Array), steps };
+      } finally {
+        model.dispose();
+        optimizer.dispose();
+      }
+    };
+    try {
+      // Step 13 is inside epoch 1; the last checkpoint before it was written after step 12.
+      await expect(attempt(13)).rejects.toThrow('simulated crash');
+      const resumed = await attempt();
+      const totalSteps = whole.plans.reduce((sum, plan) => sum + Math.ceil(plan.length / BATCH), 0);
+      expect(resumed.steps).toBe(totalSteps - 12); // it continued from the checkpoint, not from scratch
+      expect(resumed.weights).toEqual(whole.weights);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }, 90_000);
 
   it('builds custom replicas from a module exporting a factory', async () => {
