@@ -46,20 +46,23 @@ describe('reports of task benches (config.metric)', () => {
 
   it('names the metric and its direction in report.md', () => {
     const md = renderMarkdownReport(LM);
-    expect(md).toContain('| policy | seeds | final held-out response perplexity (mean ± std, lower is better) | Δ held-out response perplexity vs full | saved sample passes |');
+    expect(md).toContain('| policy | seeds | final held-out response perplexity (mean ± std, lower is better) | Δ held-out response perplexity vs full | 95% CI of Δ | verdict | saved sample passes |');
     expect(md).toContain('| full | 2 | 9.60 ± 0.14 | baseline |');
-    expect(md).toContain('| infobatch | 2 | 9.85 ± 0.07 | +0.25 ± 0.07 | 30.0% |');
+    // Paired per seed: +0.30 and +0.20; t(0.975, 1) = 12.706 gives ±0.64 around +0.25, and 0.25 exceeds the 0.2% tolerance.
+    expect(md).toContain('| infobatch | 2 | 9.85 ± 0.07 | +0.25 ± 0.07 | \\[−0.39, +0.89\\] | inconclusive | 30.0% |');
+    expect(md).toContain('| infobatch | +0.30 | +0.20 | +0.25 | [−0.39, +0.89] |');
     expect(md).toContain('Held-out response perplexity, mean ± sample std over seeds, lower is better (results.json keeps it in final.testAccuracy).');
     expect(md).toContain('- full: baseline, 9.60 final held-out response perplexity');
-    expect(md).toContain('- infobatch: +0.25 held-out response perplexity (lower is better) (paired std 0.07) at');
+    expect(md).toContain('- infobatch: +0.25 held-out response perplexity (lower is better) (paired std 0.07, 95% CI \\[−0.39, +0.89\\] over 2 paired seeds: inconclusive) at');
     expect(md).not.toContain('points');
   });
 
   it('labels the HTML plots and table with the metric', () => {
     const html = renderHtmlReport(LM);
     expect(html).toContain('Held-out response perplexity per epoch');
-    expect(html).toContain('Final held-out response perplexity vs saved sample passes');
-    expect(html).toContain('>final held-out response perplexity</text>');
+    expect(html).toContain('held-out response perplexity vs full against saved sample passes');
+    expect(html).toContain('>Δ held-out response perplexity vs full</text>');
+    expect(html).toContain('>held-out response perplexity − full, per seed (hollow), mean (filled) and 95% CI (bar)</text>');
     expect(html).not.toContain('test accuracy (%)');
     expect(html).not.toContain('Images (written beside');
   });

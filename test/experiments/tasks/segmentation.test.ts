@@ -66,7 +66,7 @@ describe('segmentation task (generated shapes, U-Net, mean IoU)', () => {
       expect(md).toContain('Mean IoU in %, mean ± sample std over seeds, higher is better');
       const html = await readFile(join(out, 'report.html'), 'utf8');
       expect(html).toContain('Mean IoU per epoch');
-      expect(html).toContain('final mean IoU (%)');
+      expect(html).toContain('>Δ mean IoU vs full');
     });
   });
 });
