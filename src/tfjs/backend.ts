@@ -110,7 +110,21 @@ async function tryBackend(name: BackendName): Promise<boolean> {
   if (findBackendFactory(name) === null) return false;
   if (!(await setBackend(name))) return false;
   if (name === 'wasm') registerWasmGradientKernels();
+  if (name === 'webgl') avoidWebglPackedBinaryOps();
   return true;
+}
+
+/**
+ * Turns off tfjs-backend-webgl's packed binary ops (`WEBGL_PACK_BINARY_OPERATIONS`). With them on
+ * (tfjs 4.22), a training step on a batch of an odd number of samples can leave the dense kernels
+ * NaN while their biases stay finite: seen in headless Chromium's WebGL (SwiftShader) with the
+ * demo's MLP on the embedded data, full data on 1,999 samples (last batch 79) as much as InfoBatch's
+ * pruned epoch (1,551 samples, last batch 15), with the loss falling normally until that step. With
+ * this flag off (or all packing off) the same runs reach the cpu backend's accuracies exactly.
+ * InfoBatch's pruned epochs make odd last batches routine, so choosing webgl here always applies it.
+ */
+function avoidWebglPackedBinaryOps(): void {
+  env().set('WEBGL_PACK_BINARY_OPERATIONS', false);
 }
 
 function validatePrefer(prefer: unknown): readonly BackendName[] {
@@ -132,7 +146,10 @@ function validatePrefer(prefer: unknown): readonly BackendName[] {
  * 'wasm', then 'cpu'. 'cpu' and 'webgl' count as available once their package is imported
  * (`@tensorflow/tfjs` brings both); 'webgpu' in a browser whose `navigator.gpu` gives an adapter,
  * loading `@tensorflow/tfjs-backend-webgpu` (an optional peer dependency) itself; 'webgpu' is never
- * tried in Node. Choosing wasm registers its missing gradient kernels ({@link registerWasmGradientKernels}).
+ * tried in Node. Choosing wasm registers its missing gradient kernels ({@link registerWasmGradientKernels});
+ * choosing webgl turns its packed binary ops off (`WEBGL_PACK_BINARY_OPERATIONS`: with them, a
+ * batch of an odd number of samples can make the weights NaN in tfjs 4.22; set it yourself when
+ * you call `tf.setBackend('webgl')` directly).
  *
  * @param options `prefer`: the backends to try instead, in order.
  * @throws InfoBatchError 'INVALID_OPTION' for an unknown option or `prefer` entry; 'UNSUPPORTED' when none initialises.
