@@ -119,14 +119,14 @@ async function tryBackend(name: BackendName): Promise<boolean> {
  * texture holds 2×2 values per texel, so a tensor with an odd number of rows has a padding row that
  * packed kernels compute but nobody reads, except the packed matMul, which sums whole texels along
  * the shared axis. With packed binary ops on (tfjs 4.22, SwiftShader), the padding row of the
- * logits' gradient on a batch of 79 became infinite (the packed `exp` of the log-softmax gradient,
- * then packed `mul` and `sub` carried it), and the two kernel-gradient matMuls, which sum over the
- * batch axis, turned both dense kernels of the MLP NaN while the biases (summed by a bounds-checked
- * reduction) stayed finite. Seen with full data on 1,999 samples (last batch 79) and in InfoBatch's
- * pruned epoch (1,551 samples, last batch 15), the loss falling normally until that step; with this
- * flag off (unpacked binary ops, whose outputs are packed with a zero padding) or WEBGL_PACK off, the
- * same runs reach the cpu backend's accuracies exactly. Pruned epochs end with a batch of any size,
- * so choosing webgl here always applies it.
+ * logits' gradient on a batch of 79 held a non-finite value (first seen in the output of the packed
+ * `exp` of the log-softmax gradient, then packed `mul` and `sub` carried it), and the two kernel-
+ * gradient matMuls, which sum over the batch axis, turned both dense kernels of the MLP NaN while
+ * the biases (summed by a bounds-checked reduction) stayed finite. Seen with full data on 1,999
+ * samples (last batch 79) and in InfoBatch's pruned epoch (1,551 samples, last batch 15), the loss
+ * falling normally until that step; with this flag off (so the log-softmax's binary ops run
+ * unpacked) or WEBGL_PACK off, the same runs reach the cpu backend's accuracies exactly. Pruned
+ * epochs end with a batch of any size, so choosing webgl here always applies it.
  */
 function avoidWebglPackedBinaryOps(): void {
   env().set('WEBGL_PACK_BINARY_OPERATIONS', false);
