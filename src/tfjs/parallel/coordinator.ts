@@ -42,6 +42,11 @@ function readTensor(tensor: tf.Tensor): TensorData {
   return { values, shape: tensor.shape, dtype };
 }
 
+/** `total += part`, element by element (a monomorphic loop: V8 keeps it fast). */
+function addInto(total: Float32Array, part: Float32Array): void {
+  for (let i = 0; i < total.length; i++) total[i]! += part[i]!;
+}
+
 /** Rank `rank`'s rows of a batch (see {@link strideRows}). */
 function rankRows(batch: TensorData, rank: number, worldSize: number): TensorData {
   const rows = batch.shape[0]!;
@@ -132,7 +137,7 @@ export class ParallelStepRunner implements StepRunner {
       // Rank 0 here, while the replicas compute theirs.
       let own: Extract<FromReplica, { type: 'grads' }>;
       try {
-        own = { type: 'grads', id, ...this.localShard(this.options.local, batch.weights, tensors, globalBatch, extras !== undefined) };
+        own = { type: 'grads', id, ...this.localShard(this.options.local, batch.weights, batchXs, batchYs, globalBatch, extras !== undefined) };
       } catch (error) {
         sent.catch(() => undefined);
         throw error;
@@ -148,7 +153,7 @@ export class ParallelStepRunner implements StepRunner {
       if (reply.grads.length !== total.length || reply.losses.length !== Math.ceil((globalBatch - rank) / worldSize)) {
         throw this.fail(rank, new Error(`its reply to step ${id} holds ${reply.grads.length} gradient values and ${reply.losses.length} losses`));
       }
-      for (let i = 0; i < total.length; i++) total[i]! += reply.grads[i]!;
+      addInto(total, reply.grads);
       for (let s = 0; s < reply.losses.length; s++) losses[rank + s * worldSize] = reply.losses[s]!;
       penalty += reply.penalty;
     });
@@ -210,14 +215,17 @@ export class ParallelStepRunner implements StepRunner {
   }
 
   /** Rank 0's part of the step, computed on this thread from the batch tensors. */
-  private localShard(local: ShardModel, weights: Float32Array, tensors: StepInput['tensors'], globalBatch: number, outputs: boolean) {
+  private localShard(local: ShardModel, weights: Float32Array, batchXs: TensorData, batchYs: TensorData, globalBatch: number, outputs: boolean) {
     const worldSize = this.worldSize;
-    const rows = Int32Array.from({ length: Math.ceil(globalBatch / worldSize) }, (_, s) => s * worldSize);
-    const [xs, ys] = tf.tidy(() => [tf.gather(tensors.xs, rows), tf.gather(tensors.ys, rows)]);
+    // From the values already read (wasm's gather kernel costs more than these copies).
+    const xsPart = rankRows(batchXs, 0, worldSize);
+    const ysPart = rankRows(batchYs, 0, worldSize);
+    const xs = tf.tensor(xsPart.values, [...xsPart.shape], xsPart.dtype);
+    const ys = tf.tensor(ysPart.values, [...ysPart.shape], ysPart.dtype);
     try {
-      return shardGradients(local, { xs: xs!, ys: ys!, sampleWeights: strideRows(weights, 1, 0, worldSize), globalBatch, penalty: true, outputs });
+      return shardGradients(local, { xs, ys, sampleWeights: strideRows(weights, 1, 0, worldSize), globalBatch, penalty: true, outputs });
     } finally {
-      tf.dispose([xs!, ys!]);
+      tf.dispose([xs, ys]);
     }
   }
 
