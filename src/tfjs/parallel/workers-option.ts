@@ -17,7 +17,10 @@ import type { BuiltInLossName, ReplicaEndpoint, ReplicaSpec } from './protocol.j
  * Node), whose gradients are summed and applied once per step.
  */
 export interface WorkersOptions {
-  /** Number of replicas (e.g. the number of cores). 1 trains on this thread. */
+  /**
+   * Number of replicas (e.g. the number of cores). 1 trains on this thread. With the default Node
+   * worker threads, this thread is rank 0 and `count − 1` threads are started.
+   */
   readonly count: number;
   /**
    * How each replica builds the model and its per-sample loss: a module (URL or absolute path)
@@ -36,8 +39,8 @@ export interface WorkersOptions {
   /** The per-sample loss replicas of a layers model use, when `loss` is not itself a built-in. */
   readonly loss?: BuiltInLossName;
   /**
-   * Starts the replicas and returns one endpoint per rank (e.g. Web Workers, or processes on
-   * other machines through your own transport).
+   * Starts the replicas and returns one endpoint per rank, `count` in all (e.g. Web Workers, or
+   * processes on other machines through your own transport); this thread then only coordinates.
    * @defaultValue Node worker threads
    */
   readonly spawn?: (count: number) => Promise<readonly ReplicaEndpoint[]>;
