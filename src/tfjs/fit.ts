@@ -33,7 +33,7 @@ export interface FitWithInfoBatchArgs extends ModelFitArgs {
    */
   readonly checkpoint?: RunCheckpointOptions;
   /**
-   * Data-parallel training on `N` replicas (worker threads in Node), as in
+   * Data-parallel training on `N` replicas (in Node: this thread and `N − 1` worker threads), as in
    * {@link trainWithInfoBatch}: each batch is split over them and their summed gradient is applied
    * once, here. The replicas rebuild the model from `model.toJSON()` and compile it with the same
    * loss, which must therefore be given by name (`loss: 'categoricalCrossentropy'`).

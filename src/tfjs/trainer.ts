@@ -75,7 +75,7 @@ export interface TrainOptions {
    */
   readonly checkpoint?: RunCheckpointOptions;
   /**
-   * Data-parallel training on `N` replicas (worker threads in Node): each global batch of
+   * Data-parallel training on `N` replicas (in Node: this thread and `N − 1` worker threads): each global batch of
    * `batchSize` is split over them, their gradients are summed and applied once, so a run
    * follows the same plans and, within float rounding, the same weights as on one thread. The
    * model, optimizer, schedules and callbacks stay on this thread. A number, or

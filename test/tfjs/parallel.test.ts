@@ -93,6 +93,20 @@ describe('trainWithInfoBatch with workers (data-parallel on worker threads)', ()
     }, 60_000);
   }
 
+  it('computes rank 0 on this thread: workers: 3 starts 2 worker threads', async () => {
+    const model = tinyModel(2);
+    const optimizer = tf.train.sgd(0.1);
+    const live: number[] = [];
+    try {
+      await trainWithInfoBatch(model, { x, y }, { epochs: 1, batchSize: BATCH, optimizer, loss: softmaxCrossEntropy, workers: 3, callbacks: { onEpochBegin: () => void live.push(liveNodeReplicas()) } });
+    } finally {
+      model.dispose();
+      optimizer.dispose();
+    }
+    expect(live).toEqual([2]);
+    expect(liveNodeReplicas()).toBe(0);
+  }, 60_000);
+
   it('gives bit-identical weights for the same seed and worker count', async () => {
     const a = await run(2);
     const b = await run(2);

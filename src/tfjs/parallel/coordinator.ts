@@ -7,12 +7,15 @@ import { crc32 } from '../../core/crc32.js';
 import { InfoBatchError } from '../../core/errors.js';
 import type { StepInput, StepOutput, StepRunner } from '../engine.js';
 import type { InfoBatchTfjs } from '../info-batch-tfjs.js';
+import { shardGradients, type ShardModel } from './replica.js';
 import { strideRows, type FromReplica, type ReplicaEndpoint, type ReplicaSpec, type TensorData, type ToReplica } from './protocol.js';
 
 /** Options of {@link ParallelStepRunner.start}. */
 export interface ParallelRunnerOptions {
-  /** One endpoint per rank, in rank order. */
+  /** One endpoint per rank, in rank order (ranks 1, 2, … when `local` is given). */
   readonly endpoints: readonly ReplicaEndpoint[];
+  /** When given, this thread computes rank 0 on the coordinator's own model and loss. */
+  readonly local?: ShardModel | undefined;
   /** How each replica builds the model. */
   readonly replica: ReplicaSpec;
   /** The coordinator's variables (the model's trainable variables), updated once per step. */
@@ -37,6 +40,11 @@ function readTensor(tensor: tf.Tensor): TensorData {
   const all = tensor.dataSync();
   const values = dtype === 'int32' ? (all instanceof Int32Array ? all : Int32Array.from(all as ArrayLike<number>)) : all instanceof Float32Array ? all : Float32Array.from(all as ArrayLike<number>);
   return { values, shape: tensor.shape, dtype };
+}
+
+/** `total += part`, element by element (a monomorphic loop: V8 keeps it fast). */
+function addInto(total: Float32Array, part: Float32Array): void {
+  for (let i = 0; i < total.length; i++) total[i]! += part[i]!;
 }
 
 /** Rank `rank`'s rows of a batch (see {@link strideRows}). */
@@ -64,19 +72,24 @@ export class ParallelStepRunner implements StepRunner {
   private failure: InfoBatchError | undefined;
   private closing: Promise<void> | undefined;
   private stepId = 0;
-  private lastParamsHash: number | undefined;
+  /** The parameters last sent to the replicas (hashed at the epoch end). */
+  private lastParams: Float32Array | undefined;
+  /** Rank of endpoint 0: 1 when this thread computes rank 0 itself. */
+  private readonly offset: number;
   private stage = 'init';
 
   private constructor(options: ParallelRunnerOptions) {
     this.options = options;
     this.pending = options.endpoints.map(() => undefined);
     this.sizes = options.variables.map((v) => v.size);
+    this.offset = options.local === undefined ? 0 : 1;
   }
 
   /** Starts a runner: sends `init` to every rank and waits until all are ready. */
   static async start(options: ParallelRunnerOptions): Promise<ParallelStepRunner> {
     const runner = new ParallelStepRunner(options);
-    options.endpoints.forEach((endpoint, rank) => {
+    options.endpoints.forEach((endpoint, e) => {
+      const rank = e + runner.offset;
       endpoint.listen({
         message: (message) => runner.receive(rank, message),
         failure: (cause) => runner.fail(rank, cause),
@@ -84,7 +97,7 @@ export class ParallelStepRunner implements StepRunner {
     });
     const backend = tf.getBackend();
     try {
-      await runner.all((rank) => ({ type: 'init', rank, worldSize: options.endpoints.length, backend, replica: options.replica, sizes: runner.sizes }), 'ready');
+      await runner.all((rank) => ({ type: 'init', rank, worldSize: runner.worldSize, backend, replica: options.replica, sizes: runner.sizes }), 'ready');
     } catch (error) {
       await runner.close();
       throw error;
@@ -95,7 +108,7 @@ export class ParallelStepRunner implements StepRunner {
 
   /** Number of ranks. */
   get worldSize(): number {
-    return this.options.endpoints.length;
+    return this.options.endpoints.length + this.offset;
   }
 
   async runStep({ batch, tensors, position, wantCost }: StepInput): Promise<StepOutput> {
@@ -103,12 +116,12 @@ export class ParallelStepRunner implements StepRunner {
     const worldSize = this.worldSize;
     const globalBatch = batch.indices.length;
     this.stage = `step ${position.step} of epoch ${position.epoch}`;
-    const params = this.readParams();
-    this.lastParamsHash = crc32(new Uint8Array(params.buffer));
     const id = ++this.stepId;
+    const params = this.readParams();
+    this.lastParams = params;
     const batchXs = readTensor(tensors.xs);
     const batchYs = readTensor(tensors.ys);
-    const replies = (await this.all((rank) => {
+    const sent = this.all((rank) => {
       const xs = rankRows(batchXs, rank, worldSize);
       const ys = rankRows(batchYs, rank, worldSize);
       const sampleWeights = strideRows(batch.weights, 1, rank, worldSize);
@@ -116,7 +129,21 @@ export class ParallelStepRunner implements StepRunner {
         message: { type: 'step', id, params, xs, ys, sampleWeights, globalBatch, penalty: rank === 0, outputs: extras !== undefined },
         transfer: [xs.values.buffer as ArrayBuffer, ys.values.buffer as ArrayBuffer, sampleWeights.buffer as ArrayBuffer],
       };
-    }, 'grads')) as Extract<FromReplica, { type: 'grads' }>[];
+    }, 'grads') as Promise<Extract<FromReplica, { type: 'grads' }>[]>;
+    let replies: Extract<FromReplica, { type: 'grads' }>[];
+    if (this.options.local === undefined) {
+      replies = await sent;
+    } else {
+      // Rank 0 here, while the replicas compute theirs.
+      let own: Extract<FromReplica, { type: 'grads' }>;
+      try {
+        own = { type: 'grads', id, ...this.localShard(this.options.local, batch.weights, batchXs, batchYs, globalBatch, extras !== undefined) };
+      } catch (error) {
+        sent.catch(() => undefined);
+        throw error;
+      }
+      replies = [own, ...(await sent)];
+    }
 
     // Sum in rank order: the same bits on every run with this worker count.
     const total = new Float32Array(params.length);
@@ -126,7 +153,7 @@ export class ParallelStepRunner implements StepRunner {
       if (reply.grads.length !== total.length || reply.losses.length !== Math.ceil((globalBatch - rank) / worldSize)) {
         throw this.fail(rank, new Error(`its reply to step ${id} holds ${reply.grads.length} gradient values and ${reply.losses.length} losses`));
       }
-      for (let i = 0; i < total.length; i++) total[i]! += reply.grads[i]!;
+      addInto(total, reply.grads);
       for (let s = 0; s < reply.losses.length; s++) losses[rank + s * worldSize] = reply.losses[s]!;
       penalty += reply.penalty;
     });
@@ -147,13 +174,14 @@ export class ParallelStepRunner implements StepRunner {
 
   /** Checks that every rank holds the parameters it was last sent (a CRC-32 of their bytes). */
   async endEpoch(epoch: number): Promise<void> {
-    if (this.lastParamsHash === undefined) return;
+    if (this.lastParams === undefined || this.options.endpoints.length === 0) return;
     this.stage = `the weight check at the end of epoch ${epoch}`;
+    const expected = crc32(new Uint8Array(this.lastParams.buffer));
     const replies = await this.all(() => ({ type: 'check' }), 'hash');
-    replies.forEach((reply, rank) => {
+    replies.forEach((reply, e) => {
       const hash = (reply as Extract<FromReplica, { type: 'hash' }>).hash;
-      if (hash !== this.lastParamsHash) {
-        throw this.fail(rank, new Error(`its weights (hash ${hash.toString(16)}) differ from the coordinator's (hash ${this.lastParamsHash!.toString(16)})`));
+      if (hash !== expected) {
+        throw this.fail(e + this.offset, new Error(`its weights (hash ${hash.toString(16)}) differ from the coordinator's (hash ${expected.toString(16)})`));
       }
     });
   }
@@ -186,6 +214,21 @@ export class ParallelStepRunner implements StepRunner {
     return tf.tensor(values, [globalBatch, ...first.shape.slice(1)], 'float32');
   }
 
+  /** Rank 0's part of the step, computed on this thread from the batch tensors. */
+  private localShard(local: ShardModel, weights: Float32Array, batchXs: TensorData, batchYs: TensorData, globalBatch: number, outputs: boolean) {
+    const worldSize = this.worldSize;
+    // From the values already read (wasm's gather kernel costs more than these copies).
+    const xsPart = rankRows(batchXs, 0, worldSize);
+    const ysPart = rankRows(batchYs, 0, worldSize);
+    const xs = tf.tensor(xsPart.values, [...xsPart.shape], xsPart.dtype);
+    const ys = tf.tensor(ysPart.values, [...ysPart.shape], ysPart.dtype);
+    try {
+      return shardGradients(local, { xs, ys, sampleWeights: strideRows(weights, 1, 0, worldSize), globalBatch, penalty: true, outputs });
+    } finally {
+      tf.dispose([xs, ys]);
+    }
+  }
+
   /** The current parameters, concatenated in variable order. */
   private readParams(): Float32Array {
     const params = new Float32Array(this.sizes.reduce((a, b) => a + b, 0));
@@ -200,8 +243,9 @@ export class ParallelStepRunner implements StepRunner {
   /** Sends one request to every rank and waits for all replies of type `expect`. */
   private all(make: (rank: number) => ToReplica | { message: ToReplica; transfer: ArrayBuffer[] }, expect: FromReplica['type']): Promise<FromReplica[]> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
-    return Promise.all(this.options.endpoints.map((endpoint, rank) => new Promise<FromReplica>((resolve, reject) => {
-      this.pending[rank] = { expect, resolve, reject };
+    return Promise.all(this.options.endpoints.map((endpoint, e) => new Promise<FromReplica>((resolve, reject) => {
+      const rank = e + this.offset;
+      this.pending[e] = { expect, resolve, reject };
       try {
         const made = make(rank);
         if ('message' in made) endpoint.post(made.message, made.transfer);
@@ -213,7 +257,7 @@ export class ParallelStepRunner implements StepRunner {
   }
 
   private receive(rank: number, message: FromReplica): void {
-    const pending = this.pending[rank];
+    const pending = this.pending[rank - this.offset];
     if (message.type === 'error') {
       this.fail(rank, new Error(`${message.message} (while handling '${message.during}')`));
       return;
@@ -222,7 +266,7 @@ export class ParallelStepRunner implements StepRunner {
       this.fail(rank, new Error(`it sent an unexpected '${message.type}' message`));
       return;
     }
-    this.pending[rank] = undefined;
+    this.pending[rank - this.offset] = undefined;
     pending.resolve(message);
   }
 

@@ -17,7 +17,10 @@ import type { BuiltInLossName, ReplicaEndpoint, ReplicaSpec } from './protocol.j
  * Node), whose gradients are summed and applied once per step.
  */
 export interface WorkersOptions {
-  /** Number of replicas (e.g. the number of cores). 1 trains on this thread. */
+  /**
+   * Number of replicas (e.g. the number of cores). 1 trains on this thread. With the default Node
+   * worker threads, this thread is rank 0 and `count − 1` threads are started.
+   */
   readonly count: number;
   /**
    * How each replica builds the model and its per-sample loss: a module (URL or absolute path)
@@ -36,8 +39,8 @@ export interface WorkersOptions {
   /** The per-sample loss replicas of a layers model use, when `loss` is not itself a built-in. */
   readonly loss?: BuiltInLossName;
   /**
-   * Starts the replicas and returns one endpoint per rank (e.g. Web Workers, or processes on
-   * other machines through your own transport).
+   * Starts the replicas and returns one endpoint per rank, `count` in all (e.g. Web Workers, or
+   * processes on other machines through your own transport); this thread then only coordinates.
    * @defaultValue Node worker threads
    */
   readonly spawn?: (count: number) => Promise<readonly ReplicaEndpoint[]>;
@@ -46,6 +49,8 @@ export interface WorkersOptions {
 /** A validated `workers` option. @internal */
 export interface ResolvedWorkers {
   readonly count: number;
+  /** The coordinator's per-sample loss: with Node worker threads, this thread computes rank 0. */
+  readonly loss: PerSampleLoss;
   readonly replica: ReplicaSpec;
   readonly spawn: ((count: number) => Promise<readonly ReplicaEndpoint[]>) | undefined;
 }
@@ -98,7 +103,7 @@ export function resolveWorkers(where: string, model: TrainableModel, loss: PerSa
       if (typeof name !== 'string') {
         throw new InfoBatchError('INVALID_OPTION', `'workers' passed to ${where} needs the model compiled with its loss given by name (e.g. loss: 'categoricalCrossentropy'), so that worker threads can compile the same loss; got ${describeValue(name)}. Pass workers.replica to build model and loss in the workers yourself.`);
       }
-      return { count: bag.count, replica: { kind: 'layers', topology: model.toJSON(null, false), loss: { compiled: name } }, spawn: bag.spawn };
+      return { count: bag.count, loss, replica: { kind: 'layers', topology: model.toJSON(null, false), loss: { compiled: name } }, spawn: bag.spawn };
     }
     const named = bag.loss ?? BUILT_IN.find(([, fn]) => fn === loss)?.[0];
     if (named === undefined || !BUILT_IN.some(([name]) => name === named)) {
@@ -106,7 +111,7 @@ export function resolveWorkers(where: string, model: TrainableModel, loss: PerSa
     }
     replica = { kind: 'layers', topology: model.toJSON(null, false), loss: named };
   }
-  return { count: bag.count, replica, spawn: bag.spawn };
+  return { count: bag.count, loss, replica, spawn: bag.spawn };
 }
 
 /** Imports a Node-only module, hidden from bundlers. */
@@ -119,16 +124,19 @@ function importNodeOnly<T>(specifier: string): Promise<T> {
  * must `close()` it. @internal
  */
 export async function startWorkers(where: string, workers: ResolvedWorkers, model: TrainableModel, optimizer: tf.Optimizer, ibt: InfoBatchTfjs, extras?: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Scalar[]): Promise<ParallelStepRunner> {
-  let spawn = workers.spawn;
-  if (spawn === undefined) {
+  const variables = trainableVariables(model, where);
+  if (workers.spawn === undefined) {
+    // Node worker threads: this thread computes rank 0 itself (it would only wait otherwise), so
+    // `count` threads are busy in all, one per core.
     const own = import.meta.url.endsWith('.ts') ? './spawn-node.ts' : './spawn-node.js';
     const node = await importNodeOnly<{ spawnNodeReplicas(count: number): Promise<ReplicaEndpoint[]> }>(new URL(own, import.meta.url).href);
-    spawn = node.spawnNodeReplicas;
+    const endpoints = await node.spawnNodeReplicas(workers.count - 1);
+    return ParallelStepRunner.start({ endpoints, local: { model, loss: workers.loss, variables, where }, replica: workers.replica, variables, optimizer, ibt, where, extras });
   }
-  const endpoints = await spawn(workers.count);
+  const endpoints = await workers.spawn(workers.count);
   if (!Array.isArray(endpoints) || endpoints.length !== workers.count) {
     await Promise.all((Array.isArray(endpoints) ? endpoints : []).map((e: ReplicaEndpoint) => e.terminate().catch(() => undefined)));
     throw new InfoBatchError('INVALID_STATE', `'workers.spawn' passed to ${where} must return ${workers.count} endpoints but returned ${describeValue(endpoints)}.`);
   }
-  return ParallelStepRunner.start({ endpoints, replica: workers.replica, variables: trainableVariables(model, where), optimizer, ibt, where, extras });
+  return ParallelStepRunner.start({ endpoints, replica: workers.replica, variables, optimizer, ibt, where, extras });
 }
