@@ -1,5 +1,5 @@
 /**
- * Data-parallel training throughput: `npm run bench:parallel [samples=7680] [epochs=3]`.
+ * Data-parallel training throughput: `npm run bench:parallel [samples=7680] [epochs=3] [rounds=3]`.
  *
  * Trains the recipe's CNN and MLP (../shared/docs/bench-recipe.md: 28×28×1 inputs, 10 classes,
  * SGD lr 0.05 momentum 0.9, L2 2.5e-4, batch 128) with `trainWithInfoBatch` on the wasm backend,
@@ -10,8 +10,10 @@
  * fixed share of the CPU however many threads it runs) that figure shows the cost of the
  * parallel version, while samples/s needs idle cores to show a speedup. Inputs are seeded random
  * pixels: throughput does not depend on the values.
- * Ends with one line per model: `speedup <model> workers=2: <x>x` (2 workers over this thread,
- * measured in the same run). `KINDS=mlp` limits the run to some models.
+ * Each round measures every worker count once, in alternating order; the speedup is the median over
+ * the rounds of (2 workers / this thread) within a round, so that the slow spells of a shared
+ * virtual machine (single runs here vary by up to 40%) hit both sides of each ratio alike.
+ * Ends with one line per model: `speedup <model> workers=2: <x>x (median of <n> rounds: …)`. `KINDS=mlp` limits the run to some models.
  */
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
@@ -22,7 +24,7 @@ import { selectBackend } from '../src/tfjs/backend.js';
 import { softmaxCrossEntropy } from '../src/tfjs/losses.js';
 import { trainWithInfoBatch } from '../src/tfjs/trainer.js';
 
-const [samples = 7680, epochs = 3] = process.argv.slice(2).map(Number);
+const [samples = 7680, epochs = 3, repeats = 3] = process.argv.slice(2).map(Number);
 const BATCH = 128;
 const cores = availableParallelism();
 
@@ -69,16 +71,33 @@ async function throughput(kind: ModelKind, workers: number): Promise<{ rate: num
   return { rate: rates[best]!, cpuRate: result.epochs[best]!.planLength / cpuByEpoch[best]!, startSeconds: (firstEpochAt - start) / 1000 };
 }
 
-console.log(`node ${process.version}, backend ${backend}, ${cores} cores; ${samples} samples, batch ${BATCH}, best of epochs 2…${epochs}`);
+/** Median of a non-empty list. */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+console.log(`node ${process.version}, backend ${backend}, ${cores} cores; ${samples} samples, batch ${BATCH}, best of epochs 2…${epochs}; ${repeats} interleaved rounds`);
 const speedups: string[] = [];
-for (const kind of (process.env.KINDS?.split(",") ?? ["cnn", "mlp"]) as ModelKind[]) {
-  const rates = new Map<number, number>();
-  for (let workers = 1; workers <= Math.max(2, cores); workers++) {
-    const { rate, cpuRate, startSeconds } = await throughput(kind, workers);
-    rates.set(workers, rate);
-    console.log(`${kind} workers=${workers}: ${rate.toFixed(0)} samples/s, ${cpuRate.toFixed(0)} samples per CPU-second${workers > 1 ? ` (starting the threads took ${startSeconds.toFixed(1)} s)` : ' (this thread)'}`);
+const workerCounts = Array.from({ length: Math.max(2, cores) }, (_, i) => i + 1);
+for (const kind of (process.env.KINDS?.split(',') ?? ['cnn', 'mlp']) as ModelKind[]) {
+  const rates = new Map<number, number[]>(workerCounts.map((w) => [w, []]));
+  const ratios: number[] = [];
+  for (let round = 0; round < repeats; round++) {
+    // Alternate the order, so that a slow spell of a shared machine hits both counts alike.
+    const order = round % 2 === 0 ? workerCounts : [...workerCounts].reverse();
+    const byCount = new Map<number, number>();
+    for (const workers of order) {
+      const { rate, cpuRate, startSeconds } = await throughput(kind, workers);
+      byCount.set(workers, rate);
+      rates.get(workers)!.push(rate);
+      console.log(`round ${round + 1} ${kind} workers=${workers}: ${rate.toFixed(0)} samples/s, ${cpuRate.toFixed(0)} samples per CPU-second${workers > 1 ? ` (starting the threads took ${startSeconds.toFixed(1)} s)` : ' (this thread)'}`);
+    }
+    ratios.push(byCount.get(2)! / byCount.get(1)!);
   }
-  speedups.push(`speedup ${kind} workers=2: ${(rates.get(2)! / rates.get(1)!).toFixed(2)}x`);
+  for (const workers of workerCounts) console.log(`${kind} workers=${workers}: median ${median(rates.get(workers)!).toFixed(0)} samples/s`);
+  speedups.push(`speedup ${kind} workers=2: ${median(ratios).toFixed(2)}x (median of ${repeats} rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')})`);
 }
 tf.dispose([x, y]);
 for (const line of speedups) console.log(line);

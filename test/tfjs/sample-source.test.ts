@@ -19,7 +19,7 @@ function reference(tensor: tf.Tensor, indices: Int32Array): { values: number[]; 
 describe.each(['wasm', 'cpu'] as const)('tensorLoader on %s', (backend) => {
   it('gives the rows tf.gather gives, for float32, int32 and bool tensors of rank 1 to 4, and leaks nothing', async () => {
     expect(await selectBackend({ prefer: [backend] })).toBe(backend);
-    const shapes = fc.constantFrom([7], [7, 3], [7, 2, 3], [7, 2, 2, 1]);
+    const shapes = fc.constantFrom<number[]>([7], [7, 3], [7, 2, 3], [7, 2, 2, 1]);
     await fc.assert(fc.asyncProperty(shapes, fc.constantFrom('float32', 'int32', 'bool'), fc.array(fc.nat(6), { minLength: 1, maxLength: 12 }), fc.integer(), async (shape, dtype, ids, seed) => {
       const x = tf.tidy(() => tf.randomUniform(shape, -3, 3, 'float32', seed).asType(dtype as tf.DataType));
       const y = tf.tidy(() => tf.range(0, shape[0]!, 1, 'int32'));
