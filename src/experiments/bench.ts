@@ -66,6 +66,11 @@ export interface BenchOptions {
 const RESULTS_FILE = 'results.json';
 
 /** The task of the options, or undefined for classification. */
+/** The CPU's model name, e.g. 'Intel(R) Xeon(R) Processor' (timings are comparable only on one model). */
+function cpuModel(): string {
+  return cpus()[0]?.model.trim() || 'unknown';
+}
+
 function taskOf(options: BenchOptions): Task | undefined {
   return options.task === undefined || options.task === 'classification' ? undefined : getTask(options.task);
 }
@@ -252,7 +257,7 @@ async function benchInFolder(options: BenchOptions): Promise<BenchResults> {
     name: options.name,
     command: options.command,
     createdAt: new Date().toISOString(),
-    environment: { node: process.version, backend: options.backend, cpus: cpus().length, platform: `${platform()} ${process.arch}` },
+    environment: { node: process.version, backend: options.backend, cpus: cpus().length, platform: `${platform()} ${process.arch}`, cpuModel: cpuModel() },
     config,
     // In the order of --policies, then seed, whatever order they were run or resumed in.
     runs: [...runs].sort((a, b) => specRank(a.label) - specRank(b.label) || a.seed - b.seed),
@@ -313,6 +318,7 @@ async function benchInFolder(options: BenchOptions): Promise<BenchResults> {
           run.final.fullDataSamples = fullDataSamples;
           run.final.savedFraction = 1 - run.final.samplesForwarded / fullDataSamples;
         }
+        run.machine = { cpuModel: cpuModel(), cores: cpus().length, finishedAt: new Date().toISOString() };
         runs.push(run);
         await writeAtomically(resultsPath, JSON.stringify(results(), null, 1));
         log(`done ${spec.label} seed ${seed}: ${trainer.describe(run)}, saved ${(run.final.savedFraction * 100).toFixed(1)}% of sample passes, ${run.final.trainSeconds.toFixed(1)} s + ${run.final.pruneSeconds.toFixed(2)} s pruning, ${(run.final.trainCpuSeconds ?? Number.NaN).toFixed(1)} CPU s`);

@@ -114,7 +114,13 @@ export function renderMarkdownReport(results: BenchResults, summary: ResultsSumm
   out.push(`- node: ${configValue(env.node)}`);
   out.push(`- backend: ${configValue(env.backend)}`);
   out.push(`- cpus: ${configValue(env.cpus)}`);
-  out.push(`- platform: ${configValue(env.platform)}`, '');
+  out.push(`- platform: ${configValue(env.platform)}`);
+  const machines = [...new Set(results.runs.map((run) => run.machine?.cpuModel ?? 'not recorded'))];
+  if (env.cpuModel !== undefined || results.runs.some((run) => run.machine !== undefined)) {
+    const counts = machines.map((model) => `${model} (${results.runs.filter((run) => (run.machine?.cpuModel ?? 'not recorded') === model).length} runs)`);
+    out.push(`- CPU of the runs: ${counts.join('; ')}${machines.length > 1 ? ' — timings compare only between runs on the same CPU' : ''}`);
+  }
+  out.push('');
 
   out.push('## Config', '');
   for (const [key, value] of Object.entries(results.config)) out.push(`- ${escapeMarkdown(key)}: ${configValue(value)}`);

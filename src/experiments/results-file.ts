@@ -55,6 +55,8 @@ export function parseResults(text: string, source: string): BenchResults {
     epochs.forEach((record: unknown, e) => {
       if (!isObject(record) || typeof record['epoch'] !== 'number') throw bad(`${at}.epochs[${e}]`, 'an epoch record with a numeric epoch', record);
     });
+    const machine = run['machine'];
+    if (machine !== undefined && (!isObject(machine) || typeof machine['cpuModel'] !== 'string')) throw bad(`${at}.machine`, 'absent or an object with a cpuModel string', machine);
     const final = run['final'];
     if (!isObject(final)) throw bad(`${at}.final`, 'an object', final);
     for (const key of FINAL_FIELDS) {

@@ -29,7 +29,8 @@ export interface BenchResults {
   command: string;
   /** ISO 8601 time. */
   createdAt: string;
-  environment: { node: string; backend: string; cpus: number; platform: string };
+  /** Where the results file was last written (`cpuModel` absent in files written before it was recorded). */
+  environment: { node: string; backend: string; cpus: number; platform: string; cpuModel?: string };
   config: {
     dataset: string;
     model: string;
@@ -51,6 +52,11 @@ export interface RunResult {
   policy: { name: string; [option: string]: unknown };
   seed: number;
   epochs: EpochRecord[];
+  /**
+   * The machine the run trained on and when it finished; absent in runs recorded before it was.
+   * A bench resumed on another machine holds runs of both: compare timings within one machine.
+   */
+  machine?: { cpuModel: string; cores: number; finishedAt: string };
   /** Small images the run produced (e.g. diffusion samples), shown by the HTML report; absent for classification. */
   images?: RunImage[];
   final: {

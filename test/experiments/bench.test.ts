@@ -1,5 +1,5 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBench, type BenchOptions } from '../../src/experiments/bench.js';
@@ -59,7 +59,12 @@ describe('runBench', () => {
       expect(run.final.trainCpuSeconds).toBeGreaterThan(0);
       expect(run.epochs.every((e) => Number.isFinite(e.trainCpuSeconds) && e.trainCpuSeconds! >= 0)).toBe(true);
     }
+    // ... and the machine it trained on, so that a bench resumed elsewhere compares timings fairly.
+    const model = cpus()[0]!.model.trim();
+    expect(written.environment.cpuModel).toBe(model);
+    for (const run of written.runs) expect(run.machine).toEqual({ cpuModel: model, cores: cpus().length, finishedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
     expect(infobatch.epochs.some((e) => e.scoreHistogram !== undefined)).toBe(true);
+    expect(await readFile(join(out, 'report.md'), 'utf8')).toContain(`- CPU of the runs: ${model} (8 runs)`);
     expect(await readFile(join(out, 'report.md'), 'utf8')).toContain('| infobatch |');
     expect(await readFile(join(out, 'report.html'), 'utf8')).toContain('<svg');
   });
@@ -73,8 +78,8 @@ describe('runBench', () => {
     const resumed = await runBench({ ...options(out), onEpoch: (run, record) => record.epoch === 0 && trained.push(`${run.label}/${run.seed}`) });
     expect(trained).toHaveLength(5);
     expect(resumed.runs.slice(0, 3)).toEqual(interrupted.runs);
-    // Deterministic training: the re-run runs equal the first ones in everything but wall-clock.
-    const strip = (r: BenchResults['runs'][number]) => ({ ...r, epochs: r.epochs.map((e) => ({ ...e, trainSeconds: 0, pruneSeconds: 0, trainCpuSeconds: 0 })), final: { ...r.final, trainSeconds: 0, pruneSeconds: 0, trainCpuSeconds: 0 } });
+    // Deterministic training: the re-run runs equal the first ones in everything but wall-clock (and when they finished).
+    const strip = (r: BenchResults['runs'][number]) => ({ ...r, machine: undefined, epochs: r.epochs.map((e) => ({ ...e, trainSeconds: 0, pruneSeconds: 0, trainCpuSeconds: 0 })), final: { ...r.final, trainSeconds: 0, pruneSeconds: 0, trainCpuSeconds: 0 } });
     expect(resumed.runs.map(strip)).toEqual(complete.runs.map(strip));
   });
 

@@ -49,6 +49,9 @@ describe('readResultsFile', () => {
     const badFinal = syntheticResults();
     (badFinal.runs[0]!.final as unknown as Record<string, unknown>)['savedFraction'] = 'half';
     await refused(JSON.stringify(badFinal), /runs\[0\]\.final\.savedFraction/);
+    const badMachine = syntheticResults();
+    (badMachine.runs[0] as unknown as Record<string, unknown>)['machine'] = { cpuModel: 7 };
+    await refused(JSON.stringify(badMachine), /runs\[0\]\.machine/);
   });
 
   it('says when the file does not exist', async () => {
