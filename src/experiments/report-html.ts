@@ -11,6 +11,7 @@
  * and then sets `document.body.dataset.rendered = "ok"` (or shows an error banner and sets "error").
  * Pure module (no node:*).
  */
+import { convergenceCheck, convergenceSentence } from './convergence.js';
 import { FRONTIER_METHOD_NAMES, frontierOf, type Frontier, type FrontierMethod, type FrontierPoint } from './frontier.js';
 import type { PairedDelta } from './paired-stats.js';
 import {
@@ -720,6 +721,7 @@ export function renderHtmlReport(results: BenchResults, options: HtmlReportOptio
 
   const env = results.environment;
   const notes = summaryNotes(summary, format).join(' ');
+  const convergence = summary.baselineLabel === null ? null : convergenceCheck(results, summary.baselineLabel, format);
 
   const body = [
     '<div id="error-banner" hidden></div>',
@@ -741,6 +743,7 @@ export function renderHtmlReport(results: BenchResults, options: HtmlReportOptio
     '<h2>Results</h2>',
     summaryTableHtml(summary, format),
     `<p class="notes">${escapeHtml(notes)}</p>`,
+    ...(convergence === null ? [] : [`<p class="notes convergence">${escapeHtml(convergenceSentence(convergence, format))}</p>`]),
     '<h3>Reading</h3>',
     `<ul class="reading">${summary.policies.map((p) => `<li>${escapeHtml(readingLine(p, summary.baselineLabel, format))}</li>`).join('')}</ul>`,
     '<h2>Plots</h2>',

@@ -2,6 +2,7 @@
  * report.md: title, the exact command, environment and config, the per-policy table and one
  * factual reading line per policy. Pure module (no node:*).
  */
+import { convergenceCheck, convergenceSentence } from './convergence.js';
 import { FRONTIER_METHOD_NAMES, frontierOf } from './frontier.js';
 import {
   formatInterval,
@@ -131,6 +132,8 @@ export function renderMarkdownReport(results: BenchResults, summary: ResultsSumm
   const format = metricFormat(summary);
   const notes = summaryNotes(summary, format);
   out.push(escapeMarkdown(notes.join(' ')), '');
+  const convergence = summary.baselineLabel === null ? null : convergenceCheck(results, summary.baselineLabel, format);
+  if (convergence !== null) out.push(escapeMarkdown(convergenceSentence(convergence, format)), '');
   out.push(...markdownPerSeedTable(summary), '');
 
   out.push(...markdownFrontier(results, summary), '');
