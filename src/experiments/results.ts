@@ -179,15 +179,21 @@ export interface PolicySummary {
   /** Mean `final.savedFraction` (saved sample passes), in [0, 1]. */
   savedSamplePasses: Stat;
   /**
-   * (baseline mean train+prune seconds − this mean train+prune seconds) / baseline's; negative when
-   * slower than the baseline; null without a baseline or a positive baseline time.
+   * Saved train+prune seconds, paired: over the seeds both this label and the baseline ran on the
+   * same CPU ({@link RunResult.machine}), (Σ baseline − Σ this) / Σ baseline; negative when slower;
+   * null without a baseline or without such a seed. For the baseline itself, 0.
    */
   savedWallClock: number | null;
+  /** Seeds behind {@link PolicySummary.savedWallClock}. */
+  savedWallClockSeeds: number;
   /**
-   * (baseline mean CPU s − this mean CPU s) / baseline's, from `final.trainCpuSeconds`; null when a
-   * run of either side lacks it (runs recorded before it was measured) or without a baseline.
+   * Saved process CPU seconds (`final.trainCpuSeconds`), paired like
+   * {@link PolicySummary.savedWallClock}: only seeds where both runs have CPU seconds (runs recorded
+   * before it was measured lack them) and ran on the same CPU; null without such a seed.
    */
   savedCpu: number | null;
+  /** Seeds behind {@link PolicySummary.savedCpu}. */
+  savedCpuSeeds: number;
   /** `final.trainCpuSeconds` over seeds (n counts the runs that have it). */
   trainCpuSeconds: Stat;
   trainSeconds: Stat;
@@ -281,8 +287,35 @@ function epochAggregates(runs: readonly RunResult[], percent: (x: unknown) => un
 }
 
 /** Mean of (train + prune) seconds over runs whose two timings are both finite; null if none. */
-function meanWallClock(runs: readonly RunResult[]): number | null {
-  return stat(runs.map((r) => (isFiniteNumber(r.final.trainSeconds) && isFiniteNumber(r.final.pruneSeconds) ? r.final.trainSeconds + r.final.pruneSeconds : NaN))).mean;
+function wallClockOf(run: RunResult): number | undefined {
+  return isFiniteNumber(run.final.trainSeconds) && isFiniteNumber(run.final.pruneSeconds) ? run.final.trainSeconds + run.final.pruneSeconds : undefined;
+}
+
+/** Whether two runs' timings compare: the same recorded CPU model, or neither recorded one. */
+function sameMachine(a: RunResult, b: RunResult): boolean {
+  return (a.machine?.cpuModel ?? null) === (b.machine?.cpuModel ?? null);
+}
+
+/**
+ * `(Σ baseline cost − Σ cost) / Σ baseline cost` over the seeds where both runs have a finite
+ * positive cost and ran on the same machine; null (with 0 seeds) when none does.
+ */
+export function pairedSaving(runs: readonly RunResult[], baselineRuns: readonly RunResult[] | undefined, cost: (run: RunResult) => number | undefined): { saving: number | null; seeds: number } {
+  if (baselineRuns === undefined) return { saving: null, seeds: 0 };
+  let baselineSum = 0;
+  let sum = 0;
+  let seeds = 0;
+  for (const run of runs) {
+    const base = baselineRuns.find((b) => b.seed === run.seed);
+    if (base === undefined || !sameMachine(run, base)) continue;
+    const value = cost(run);
+    const baseValue = cost(base);
+    if (!isFiniteNumber(value) || !isFiniteNumber(baseValue) || baseValue <= 0) continue;
+    baselineSum += baseValue;
+    sum += value;
+    seeds++;
+  }
+  return seeds === 0 ? { saving: null, seeds } : { saving: (baselineSum - sum) / baselineSum, seeds };
 }
 
 /**
@@ -314,10 +347,8 @@ export function summarizeResults(results: BenchResults, options: SummarizeOption
   const baselineRuns = groups.get(wanted);
   const baselineLabel = baselineRuns === undefined ? null : wanted;
   const baselineAccuracy = baselineRuns === undefined ? null : stat(baselineRuns.map((r) => percent(r.final.testAccuracy))).mean;
-  const baselineWallClock = baselineRuns === undefined ? null : meanWallClock(baselineRuns);
   const baselineBySeed = new Map<number, unknown>((baselineRuns ?? []).map((r) => [r.seed, percent(r.final.testAccuracy)]));
   const baselineValues = valuesBySeed(baselineRuns ?? [], percent);
-  const baselineCpu = baselineRuns === undefined ? null : meanCpu(baselineRuns);
   const isPercent = metric === undefined || metric.percent === true;
   const losslessTolerance = isPercent ? LOSSLESS_POINTS : baselineAccuracy === null ? null : (LOSSLESS_POINTS / 100) * Math.abs(baselineAccuracy);
   const higherIsBetter = metric?.higherIsBetter ?? true;
@@ -341,11 +372,8 @@ export function summarizeResults(results: BenchResults, options: SummarizeOption
       accuracies.every(isFiniteNumber);
     const deltaStd = paired ? stat(runs.map((r, i) => (accuracies[i] as number) - (baselineBySeed.get(r.seed) as number))).std : null;
 
-    const wallClock = meanWallClock(runs);
-    const savedWallClock =
-      baselineWallClock !== null && baselineWallClock > 0 && wallClock !== null ? (baselineWallClock - wallClock) / baselineWallClock : null;
-    const cpu = meanCpu(runs);
-    const savedCpu = baselineCpu !== null && baselineCpu > 0 && cpu !== null ? (baselineCpu - cpu) / baselineCpu : null;
+    const wallClock = pairedSaving(runs, baselineRuns, wallClockOf);
+    const cpu = pairedSaving(runs, baselineRuns, (r) => r.final.trainCpuSeconds);
     const delta = isBaseline || baselineRuns === undefined ? null : pairedDelta(valuesBySeed(runs, percent), baselineValues);
 
     policies.push({
@@ -361,8 +389,10 @@ export function summarizeResults(results: BenchResults, options: SummarizeOption
       pairedDelta: delta,
       verdict: losslessTolerance === null ? null : verdictOf(delta, losslessTolerance, higherIsBetter),
       savedSamplePasses: stat(runs.map((r) => r.final.savedFraction)),
-      savedWallClock,
-      savedCpu,
+      savedWallClock: wallClock.saving,
+      savedWallClockSeeds: wallClock.seeds,
+      savedCpu: cpu.saving,
+      savedCpuSeeds: cpu.seeds,
       trainCpuSeconds: stat(runs.map((r) => r.final.trainCpuSeconds ?? Number.NaN)),
       trainSeconds: stat(runs.map((r) => r.final.trainSeconds)),
       pruneSeconds: stat(runs.map((r) => r.final.pruneSeconds)),
@@ -389,11 +419,6 @@ export function reportScale(results: BenchResults): number {
   return metric === undefined || metric.percent === true ? 100 : 1;
 }
 
-/** Mean CPU seconds when every run has a finite `trainCpuSeconds`; null otherwise. */
-function meanCpu(runs: readonly RunResult[]): number | null {
-  if (runs.length === 0 || !runs.every((r) => isFiniteNumber(r.final.trainCpuSeconds))) return null;
-  return stat(runs.map((r) => r.final.trainCpuSeconds)).mean;
-}
 
 /** A valid `config.metric`, or undefined (classification results, or a malformed entry). */
 function metricOf(results: BenchResults): MetricInfo | undefined {
@@ -534,6 +559,11 @@ export function summaryColumns(format: MetricFormat = ACCURACY_FORMAT): readonly
   return [policy, seeds, `final ${format.name}${format.percent ? ' %' : ''} (mean ± std, ${directionText(format)})`, `Δ ${format.name} vs full${format.percent ? ' (points)' : ''}`, ...rest];
 }
 
+/** ' (k paired)' when a paired saving rests on fewer seeds than the label ran. */
+function pairedSeedsNote(saving: number | null, seeds: number, p: PolicySummary): string {
+  return saving === null || p.isBaseline || seeds === p.seeds ? '' : ` (${seeds} paired)`;
+}
+
 /** Plain-text table cells for one policy (not escaped for any format). */
 export function summaryRowText(p: PolicySummary, format: MetricFormat = ACCURACY_FORMAT): SummaryRowText {
   const d = format.digits;
@@ -552,8 +582,8 @@ export function summaryRowText(p: PolicySummary, format: MetricFormat = ACCURACY
     interval: p.isBaseline ? '' : formatInterval(paired, d),
     verdict: p.isBaseline ? '' : (p.verdict ?? 'n/a'),
     savedSamplePasses: formatPercent(p.savedSamplePasses.mean) + nonFiniteNote(p.savedSamplePasses),
-    savedWallClock: formatPercent(p.savedWallClock),
-    savedCpu: formatPercent(p.savedCpu),
+    savedWallClock: formatPercent(p.savedWallClock) + pairedSeedsNote(p.savedWallClock, p.savedWallClockSeeds, p),
+    savedCpu: formatPercent(p.savedCpu) + pairedSeedsNote(p.savedCpu, p.savedCpuSeeds, p),
     trainSeconds: formatNumber(p.trainSeconds.mean, 2) + nonFiniteNote(p.trainSeconds),
     pruneSeconds: formatNumber(p.pruneSeconds.mean, 3) + nonFiniteNote(p.pruneSeconds),
   };
@@ -608,7 +638,7 @@ export function summaryNotes(summary: ResultsSummary, format: MetricFormat): str
     notes.push(
       `Δ is paired: for each seed that both ran, this policy's final value minus ${baseline}'s, in${unit === '' ? ' the metric\'s unit' : unit}; the table shows the mean ± sample std of those per-seed differences (with "(k paired)" when only k seeds pair), and the 95% CI is mean ± t(0.975, n − 1) · std / √n (Student t, n paired seeds).`,
       `Verdict: "lossless" only where |mean Δ| ≤ ${tolerance} AND the 95% CI covers 0; "better"/"worse" where the CI excludes 0 (${directionText(format)}); "inconclusive" where the CI covers 0 but |mean Δ| exceeds the tolerance; n/a with fewer than 2 paired seeds. With few seeds the interval is wide and covers 0 easily, so read its width beside the verdict: a wide "lossless" interval is weak evidence.`,
-      `Savings are relative to ${baseline}. The headline saving is sample passes (forward passes skipped, exact and machine-independent); wall-clock = (full train+prune s − this train+prune s) / full's, CPU = the same with process CPU seconds of the training loops (final.trainCpuSeconds; n/a for runs recorded before it was measured). On a shared machine wall-clock moves with the load; CPU time less so.`,
+      `Savings are relative to ${baseline}. The headline saving is sample passes (forward passes skipped, exact and machine-independent); wall-clock = (Σ full train+prune s − Σ this train+prune s) / Σ full's over the seeds both ran on the same CPU, CPU = the same with process CPU seconds of the training loops (final.trainCpuSeconds; runs recorded before it was measured lack it), with "(k paired)" when only k seeds count. On a shared machine wall-clock moves with the load; CPU time less so.`,
     );
   }
   return notes;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { pairedDelta, verdictOf } from '../../src/experiments/paired-stats.js';
-import { summarizeResults, type BenchResults, type RunResult } from '../../src/experiments/results.js';
+import { summaryRowText, summarizeResults, type BenchResults, type RunResult } from '../../src/experiments/results.js';
 import { studentTQuantile } from '../../src/experiments/student-t.js';
 
 const bySeed = (values: number[], seeds = values.map((_, i) => i)) => new Map(seeds.map((s, i) => [s, values[i]!]));
@@ -90,7 +90,7 @@ function bench(runs: RunResult[], metric?: BenchResults['config']['metric']): Be
 }
 
 describe('summarizeResults: paired statistics', () => {
-  it('gives the paired interval and verdict per policy, and saved CPU only where every run has CPU seconds', () => {
+  it('gives the paired interval and verdict per policy, and saved CPU over the seeds where both runs have CPU seconds', () => {
     const summary = summarizeResults(
       bench([run('full', 0, 0.9, 100), run('full', 1, 0.91, 100), run('full', 2, 0.92, 100), run('a', 0, 0.901, 60), run('a', 1, 0.909, 60), run('a', 2, 0.921, 60), run('b', 0, 0.89), run('b', 1, 0.9, 50), run('b', 2, 0.91, 50)]),
     );
@@ -103,8 +103,25 @@ describe('summarizeResults: paired statistics', () => {
     expect(b.pairedDelta!.mean).toBeCloseTo(-1, 9);
     expect(b.pairedDelta!.std).toBeCloseTo(0, 9);
     expect(b.verdict).toBe('worse');
-    expect(b.savedCpu).toBeNull();
+    // Seed 0 of b has no CPU seconds: the saving pairs seeds 1 and 2 only, (200 − 100) / 200.
+    expect(b.savedCpu).toBeCloseTo(0.5, 12);
+    expect(b.savedCpuSeeds).toBe(2);
+    expect(summaryRowText(b).savedCpu).toBe('50.0% (2 paired)');
+    expect(summaryRowText(a).savedCpu).toBe('40.0%');
     expect(b.trainCpuSeconds.n).toBe(2);
+  });
+
+  it('pairs savings only between runs on the same CPU, and is n/a where none pairs', () => {
+    const on = (r: RunResult, cpuModel: string): RunResult => ({ ...r, machine: { cpuModel, cores: 2, finishedAt: '2026-01-01T00:00:00Z' } });
+    const summary = summarizeResults(
+      bench([on(run('full', 0, 0.9, 100), 'X'), on(run('full', 1, 0.9, 100), 'Y'), on(run('a', 0, 0.9, 70), 'X'), on(run('a', 1, 0.9, 10), 'Z'), run('c', 0, 0.9, 50), run('c', 1, 0.9, 50)]),
+    );
+    const a = summary.policies.find((p) => p.label === 'a')!;
+    expect(a.savedCpu).toBeCloseTo(0.3, 12); // seed 1 ran on another CPU than full's seed 1
+    expect(a.savedCpuSeeds).toBe(1);
+    const c = summary.policies.find((p) => p.label === 'c')!;
+    expect(c.savedCpu).toBeNull(); // no recorded CPU on c's side, a recorded one on full's
+    expect(summaryRowText(c).savedCpu).toBe('n/a');
   });
 
   it('uses 0.2% of the baseline mean as tolerance for a metric that is not a percent, and its direction', () => {
