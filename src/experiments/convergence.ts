@@ -68,11 +68,17 @@ function sampleStd(values: readonly number[]): number | null {
   return Math.sqrt(values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (values.length - 1));
 }
 
+/** `formatNumber` with `digits` decimals, or two significant digits when that would show a non-zero value as 0. */
+function formatSmall(value: number, digits: number): string {
+  const text = formatNumber(value, digits);
+  return value !== 0 && Number(text.replace('\u2212', '-')) === 0 ? formatNumber(Number(value.toPrecision(2)), Math.max(digits, 1 - Math.floor(Math.log10(Math.abs(value))))) : text;
+}
+
 /** One sentence for the reports, e.g. 'Convergence of full: over epochs 13–15 …'. */
 export function convergenceSentence(check: ConvergenceCheck, format: Pick<MetricFormat, 'percent' | 'digits' | 'name'>): string {
   const unit = format.percent ? ' points' : '';
   const changes = check.perSeed.map(({ seed, change }) => `${formatSigned(change, format.digits)} (seed ${seed})`).join(', ');
-  const spread = check.seedSpread === null ? 'no seed spread to compare with (one seed)' : `a seed spread (sample std of the final values) of ${formatNumber(check.seedSpread, format.digits)}${unit}`;
+  const spread = check.seedSpread === null ? 'no seed spread to compare with (one seed)' : `a seed spread (sample std of the final values) of ${formatSmall(check.seedSpread, format.digits)}${unit}`;
   const verdict = check.converged === null ? 'undecided' : check.converged ? 'converged: it moves less than the seeds differ' : 'not converged: it still moves more than the seeds differ, so more epochs could change the comparison';
-  return `Convergence of ${check.label}: over epochs ${check.epochs[0]}–${check.epochs[1]} its ${format.name} changed by ${changes}; mean |change| ${formatNumber(check.meanAbsChange, format.digits)}${unit} against ${spread}: ${verdict}.`;
+  return `Convergence of ${check.label}: over epochs ${check.epochs[0]}–${check.epochs[1]} its ${format.name} changed by ${changes}; mean |change| ${formatSmall(check.meanAbsChange, format.digits)}${unit} against ${spread}: ${verdict}.`;
 }

@@ -78,3 +78,12 @@ describe('reports', () => {
     expect(renderHtmlReport(synthetic)).toContain(`<p class="notes convergence">${sentence}</p>`);
   });
 });
+
+describe('convergenceSentence', () => {
+  it('shows a tiny seed spread with two significant digits instead of 0', () => {
+    const mse = results([run('full', 0, [0.2, 0.13, 0.1263, 0.1198, 0.1157]), run('full', 1, [0.2, 0.13, 0.1272, 0.1205, 0.1158])]);
+    const format = { percent: false, digits: 3, name: 'held-out denoising MSE' };
+    const sentence = convergenceSentence(convergenceCheck(mse, 'full', format)!, format);
+    expect(sentence).toContain('mean |change| 0.011 against a seed spread (sample std of the final values) of 0.000071: not converged');
+  });
+});
