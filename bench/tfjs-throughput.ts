@@ -1,17 +1,21 @@
 /**
- * Training throughput (samples/s) of tf.layers models on the wasm and cpu backends, at batch 128
- * with SGD and softmax cross-entropy: (a) a small CNN on 28×28×1, (b) an MLP 784-128-10.
+ * Training throughput (samples/s) of tf.layers models at batch 128 with SGD and softmax
+ * cross-entropy: (a) a small CNN on 28×28×1, (b) an MLP 784-128-10; on wasm with tfjs's own
+ * kernels, on wasm with `useFastWasmKernels`, and on cpu.
  *
  * Each measurement runs `warmupSteps` untimed steps, then times steps until `maxSteps` are done or
  * `maxSeconds` have passed (the cpu CNN takes seconds per step), and prints the steps it timed.
+ * The two wasm variants are measured in `rounds` interleaved rounds (alternating which goes first,
+ * as this VM's speed drifts by up to 40%), and the medians printed; cpu once.
  *
- * Run: `npx tsx bench/tfjs-throughput.ts [maxSteps=300] [maxSeconds=20] [warmupSteps=5]`
+ * Run: `npm run bench:tfjs -- [maxSteps=300] [maxSeconds=20] [warmupSteps=5] [rounds=3]`
  */
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/tfjs/backend.js';
+import { useFastWasmKernels } from '../src/tfjs/wasm-kernels.js';
 
 const BATCH = 128;
-const [maxSteps = 300, maxSeconds = 20, warmupSteps = 5] = process.argv.slice(2).map(Number);
+const [maxSteps = 300, maxSeconds = 20, warmupSteps = 5, rounds = 3] = process.argv.slice(2).map(Number);
 
 /** conv 3×3×8 relu, maxpool, conv 3×3×16 relu, maxpool, flatten, dense 10. */
 function cnn(): tf.Sequential {
@@ -62,14 +66,44 @@ async function throughput(makeModel: () => tf.Sequential, inputShape: readonly n
   return { rate: (steps * BATCH) / seconds, steps };
 }
 
-console.log(`batch ${BATCH}, ${warmupSteps} warm-up steps, then up to ${maxSteps} steps or ${maxSeconds} s`);
-for (const backend of ['wasm', 'cpu'] as const) {
-  await selectBackend({ prefer: [backend] });
-  for (const [name, makeModel, inputShape] of [
-    ['CNN 28x28x1', cnn, [28, 28, 1]],
-    ['MLP 784-128-10', mlp, [784]],
-  ] as const) {
-    const { rate, steps } = await throughput(makeModel, inputShape);
-    console.log(`${backend.padEnd(5)} ${name.padEnd(15)} ${rate.toFixed(0).padStart(8)} samples/s (${steps} steps)`);
+const MODELS = [
+  ['CNN 28x28x1', cnn, [28, 28, 1]],
+  ['MLP 784-128-10', mlp, [784]],
+] as const;
+
+/** Median of a non-empty list. */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+console.log(`batch ${BATCH}, ${warmupSteps} warm-up steps, then up to ${maxSteps} steps or ${maxSeconds} s; wasm variants in ${rounds} interleaved rounds`);
+await selectBackend({ prefer: ['wasm'] });
+const rates = new Map<string, number[]>();
+for (let round = 0; round < rounds; round++) {
+  const variants = round % 2 === 0 ? ['wasm', 'wasm+fast'] : ['wasm+fast', 'wasm'];
+  for (const variant of variants) {
+    const restore = variant === 'wasm+fast' ? useFastWasmKernels() : undefined;
+    try {
+      for (const [name, makeModel, inputShape] of MODELS) {
+        const { rate, steps } = await throughput(makeModel, inputShape);
+        const key = `${variant.padEnd(9)} ${name.padEnd(15)}`;
+        rates.set(key, [...(rates.get(key) ?? []), rate]);
+        console.log(`round ${round + 1} ${key} ${rate.toFixed(0).padStart(8)} samples/s (${steps} steps)`);
+      }
+    } finally {
+      restore?.();
+    }
   }
+}
+for (const [key, values] of rates) console.log(`${key} median ${median(values).toFixed(0).padStart(8)} samples/s`);
+for (const [name] of MODELS) {
+  const speedups = Array.from({ length: rounds }, (_, r) => rates.get(`${'wasm+fast'.padEnd(9)} ${name.padEnd(15)}`)![r]! / rates.get(`${'wasm'.padEnd(9)} ${name.padEnd(15)}`)![r]!);
+  console.log(`fast wasm kernels ${name}: ${median(speedups).toFixed(2)}x (rounds: ${speedups.map((x) => x.toFixed(2)).join(', ')})`);
+}
+await selectBackend({ prefer: ['cpu'] });
+for (const [name, makeModel, inputShape] of MODELS) {
+  const { rate, steps } = await throughput(makeModel, inputShape);
+  console.log(`${'cpu'.padEnd(9)} ${name.padEnd(15)} ${rate.toFixed(0).padStart(8)} samples/s (${steps} steps)`);
 }

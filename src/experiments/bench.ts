@@ -51,6 +51,11 @@ export interface BenchOptions {
   readonly out: string;
   /** Backend name, recorded in the results. */
   readonly backend: string;
+  /**
+   * The wasm backend runs with `useFastWasmKernels` (the caller activates it); recorded in the
+   * config as `wasmKernels: 'fast'`, so that a bench never mixes runs of both kernel sets.
+   */
+  readonly fastWasmKernels?: boolean;
   /** Progress messages. */
   readonly log?: (message: string) => void;
   /** Called after each epoch of each run. */
@@ -92,6 +97,7 @@ function configOf(options: BenchOptions): BenchResults['config'] {
       testLimit: options.testLimit ?? null,
       metric: { ...task.metric },
       recipe: { ...task.recipe },
+      ...(options.fastWasmKernels === true && { wasmKernels: 'fast' }),
     };
   }
   return {
@@ -105,6 +111,7 @@ function configOf(options: BenchOptions): BenchResults['config'] {
     weightDecay: options.weightDecay,
     trainLimit: options.trainLimit ?? null,
     testLimit: options.testLimit ?? null,
+    ...(options.fastWasmKernels === true && { wasmKernels: 'fast' }),
   };
 }
 

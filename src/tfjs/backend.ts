@@ -4,7 +4,7 @@
  */
 import { engine, env, findBackendFactory, setBackend } from '@tensorflow/tfjs-core';
 import { describeValue, InfoBatchError } from '../core/errors.js';
-import { registerWasmGradientKernels } from './wasm-kernels.js';
+import { registerWasmGradientKernels, useFastWasmKernels } from './wasm-kernels.js';
 
 /** Backends {@link selectBackend} knows how to pick. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu' | 'webgl' | 'webgpu';
@@ -13,6 +13,12 @@ export type BackendName = 'tensorflow' | 'wasm' | 'cpu' | 'webgl' | 'webgpu';
 export interface SelectBackendOptions {
   /** Backends to try, in order; the first that initialises wins. Defaults to the fastest-first order of the platform. */
   prefer?: readonly BackendName[];
+  /**
+   * When wasm is chosen, also replace its slow `matMul`-with-transpose and stride-1 conv
+   * input-gradient kernels with faster XNNPACK compositions ({@link useFastWasmKernels}); results
+   * then differ from tfjs's own kernels by float rounding. @defaultValue false
+   */
+  fastWasmKernels?: boolean;
 }
 
 const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu', 'webgl', 'webgpu'];
@@ -156,7 +162,7 @@ function validatePrefer(prefer: unknown): readonly BackendName[] {
  * batch of an odd number of samples can make the weights NaN in tfjs 4.22; set it yourself when
  * you call `tf.setBackend('webgl')` directly).
  *
- * @param options `prefer`: the backends to try instead, in order.
+ * @param options `prefer`: the backends to try instead, in order; `fastWasmKernels`: see {@link SelectBackendOptions}.
  * @throws InfoBatchError 'INVALID_OPTION' for an unknown option or `prefer` entry; 'UNSUPPORTED' when none initialises.
  *
  * @example
@@ -170,13 +176,19 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
     throw new InfoBatchError('INVALID_OPTION', `selectBackend: options must be an object or undefined; received ${describeValue(options)}.`);
   }
   for (const key of Object.keys(options)) {
-    if (key !== 'prefer') {
-      throw new InfoBatchError('INVALID_OPTION', `selectBackend: options may only hold 'prefer'; received an unknown option ${describeValue(key)}.`);
+    if (key !== 'prefer' && key !== 'fastWasmKernels') {
+      throw new InfoBatchError('INVALID_OPTION', `selectBackend: options may only hold 'prefer' and 'fastWasmKernels'; received an unknown option ${describeValue(key)}.`);
     }
+  }
+  if (options.fastWasmKernels !== undefined && typeof options.fastWasmKernels !== 'boolean') {
+    throw new InfoBatchError('INVALID_OPTION', `selectBackend: options.fastWasmKernels must be a boolean; received ${describeValue(options.fastWasmKernels)}.`);
   }
   const candidates = options.prefer === undefined ? (isNode() ? NODE_ORDER : BROWSER_ORDER) : validatePrefer(options.prefer);
   for (const name of candidates) {
-    if (await tryBackend(name)) return name;
+    if (await tryBackend(name)) {
+      if (name === 'wasm' && options.fastWasmKernels === true) useFastWasmKernels();
+      return name;
+    }
   }
   throw new InfoBatchError('UNSUPPORTED', `selectBackend: none of the backends ${candidates.join(', ')} could be initialised here.`);
 }

@@ -28,7 +28,7 @@ export {
   type TrainOptions,
   type TrainResult,
 } from './trainer.js';
-export { registerWasmGradientKernels } from './wasm-kernels.js';
+export { fastWasmKernelsActive, registerWasmGradientKernels, useFastWasmKernels } from './wasm-kernels.js';
 export { fitWithInfoBatch, INFOBATCH_HISTORY_KEYS, type FitWithInfoBatchArgs } from './fit.js';
 export type { SampleSource, SourceBatch } from './sample-source.js';
 export { RUN_CHECKPOINT_VERSION, type CheckpointStorage, type RunCheckpointOptions } from './run-checkpoint.js';

@@ -98,3 +98,19 @@ describe('infobatch report', () => {
     expect(none.stderr).toMatch(/null\.json must hold a results object .* but holds null/);
   });
 });
+
+describe('infobatch --fast-kernels', () => {
+  it('records the faster wasm kernels in the bench config, and refuses to resume that bench without them', async () => {
+    const out = join(dir, 'fast-kernels');
+    const args = ['bench', '--out', out, '--dataset', 'synthetic', '--model', 'mlp', '--epochs', '1', '--train-limit', '64', '--test-limit', '64', '--seeds', '2', '--policies', 'full'];
+    const first = await cli(['--backend', 'wasm', '--fast-kernels', ...args]);
+    expect(first.code).toBe(0);
+    const results = JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as { command: string; config: Record<string, unknown> };
+    expect(results.config['wasmKernels']).toBe('fast');
+    expect(results.command).toContain('--fast-kernels');
+    const resumedWithout = await cli(['--backend', 'wasm', ...args]);
+    expect(resumedWithout.code).not.toBe(0);
+    expect(resumedWithout.stderr).toMatch(/holds a bench with another configuration/);
+    expect(resumedWithout.stderr).not.toMatch(/\n\s+at /);
+  });
+});

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it, vi } from 'vitest';
 import { InfoBatchError } from '../../src/core/errors.js';
 import { isNode, selectBackend } from '../../src/tfjs/backend.js';
+import { fastWasmKernelsActive, useFastWasmKernels } from '../../src/tfjs/wasm-kernels.js';
 
 describe('isNode', () => {
   it('is true under vitest', () => {
@@ -39,6 +40,17 @@ describe('selectBackend', () => {
     expect(tf.findBackendFactory('webgpu')).toBeNull();
   });
 
+  it('turns the fast wasm kernels on only when asked and when wasm is chosen', async () => {
+    await selectBackend({ prefer: ['cpu'], fastWasmKernels: true });
+    expect(fastWasmKernelsActive()).toBe(false);
+    await selectBackend({ prefer: ['wasm'] });
+    expect(fastWasmKernelsActive()).toBe(false);
+    await selectBackend({ prefer: ['wasm'], fastWasmKernels: true });
+    expect(fastWasmKernelsActive()).toBe(true);
+    useFastWasmKernels()(); // restore
+    expect(fastWasmKernelsActive()).toBe(false);
+  });
+
   it("throws UNSUPPORTED when no preferred backend is available", async () => {
     await expect(selectBackend({ prefer: ['tensorflow'] })).rejects.toMatchObject({ name: 'InfoBatchError', code: 'UNSUPPORTED' });
   });
@@ -48,6 +60,7 @@ describe('selectBackend', () => {
     { name: 'an empty list', options: { prefer: [] }, message: /options\.prefer must be a non-empty array/ },
     { name: 'a string instead of a list', options: { prefer: 'cpu' }, message: /received "cpu"/ },
     { name: 'an unknown option', options: { backend: 'cpu' }, message: /unknown option "backend"/ },
+    { name: 'a fastWasmKernels that is not a boolean', options: { fastWasmKernels: 'yes' }, message: /options\.fastWasmKernels must be a boolean; received "yes"/ },
   ])('throws INVALID_OPTION for $name', async ({ options, message }) => {
     const call = selectBackend(options as unknown as Parameters<typeof selectBackend>[0]);
     await expect(call).rejects.toBeInstanceOf(InfoBatchError);

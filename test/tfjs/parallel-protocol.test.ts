@@ -10,6 +10,7 @@ import { softmaxCrossEntropy } from '../../src/tfjs/losses.js';
 import { strideRows, type FromReplica, type ReplicaEndpoint, type ToReplica } from '../../src/tfjs/parallel/protocol.js';
 import { Replica } from '../../src/tfjs/parallel/replica.js';
 import { trainWithInfoBatch } from '../../src/tfjs/trainer.js';
+import { useFastWasmKernels } from '../../src/tfjs/wasm-kernels.js';
 import { CLASSES, FEATURES, tinyModel } from './fixtures/replica-model.js';
 
 beforeAll(async () => {
@@ -76,6 +77,31 @@ describe('ParallelStepRunner over a custom transport', () => {
     single.dispose();
     parallel.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('tells every replica whether this thread uses the fast wasm kernels, so that all ranks compute alike', async () => {
+    const initFlags = async (): Promise<unknown[]> => {
+      const seen: ToReplica[] = [];
+      const recording = (): ReplicaEndpoint => {
+        const inner = inProcess();
+        return { ...inner, post: (message, transfer) => (seen.push(message), inner.post(message, transfer)) };
+      };
+      const [xs, ys] = [x(), y()];
+      const model = tinyModel(2);
+      const sgd = tf.train.sgd(0.1);
+      await trainWithInfoBatch(model, { x: xs, y: ys }, { epochs: 1, batchSize: 16, loss: softmaxCrossEntropy, optimizer: sgd, infobatch: new InfoBatch({ numSamples: 48, numEpochs: 1, seed: 1 }), workers: { count: 2, spawn: async () => [recording(), recording()] } });
+      sgd.dispose();
+      model.dispose();
+      tf.dispose([xs, ys]);
+      return seen.filter((m) => m.type === 'init').map((m) => (m as { fastWasmKernels?: unknown }).fastWasmKernels);
+    };
+    expect(await initFlags()).toEqual([false, false]);
+    const restore = useFastWasmKernels();
+    try {
+      expect(await initFlags()).toEqual([true, true]);
+    } finally {
+      restore();
+    }
   });
 
   it('stops with WORKER_FAILED naming the rank whose weights differ at an epoch end', async () => {

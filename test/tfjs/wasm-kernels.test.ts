@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InfoBatchError } from '../../src/core/errors.js';
 import { selectBackend } from '../../src/tfjs/backend.js';
-import { registerWasmGradientKernels } from '../../src/tfjs/wasm-kernels.js';
+import { fastWasmKernelsActive, registerWasmGradientKernels, useFastWasmKernels } from '../../src/tfjs/wasm-kernels.js';
 
 /**
  * Tolerance: both backends add the same float32 products (here at most a few hundred per output)
@@ -228,5 +228,136 @@ describe('training on wasm', () => {
     expect(tf.backend().numDataIds()).toBe(buffers);
     tf.dispose([filter, table, x, ids]);
     optimizer.dispose();
+  });
+});
+
+describe('useFastWasmKernels', () => {
+  /** Runs `body` with the fast kernels in place, and puts tfjs's own back whatever happens. */
+  async function withFastKernels(body: () => Promise<void>): Promise<void> {
+    const restore = useFastWasmKernels();
+    try {
+      await body();
+    } finally {
+      restore();
+    }
+  }
+
+  it('replaces BatchMatMul and Conv2DBackpropInput, is idempotent, and restores tfjs\'s own kernels', async () => {
+    await tf.setBackend('wasm');
+    const matMul = tf.getKernel('BatchMatMul', 'wasm');
+    const convInput = tf.getKernel('Conv2DBackpropInput', 'wasm');
+    const restore = useFastWasmKernels();
+    expect(fastWasmKernelsActive()).toBe(true);
+    const fast = tf.getKernel('BatchMatMul', 'wasm');
+    expect(fast?.kernelFunc).not.toBe(matMul?.kernelFunc);
+    expect(tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc).not.toBe(convInput?.kernelFunc);
+    expect(useFastWasmKernels()).toBe(restore);
+    expect(tf.getKernel('BatchMatMul', 'wasm')).toBe(fast);
+    restore();
+    restore();
+    expect(fastWasmKernelsActive()).toBe(false);
+    expect(tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc).toBe(matMul?.kernelFunc);
+    expect(tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc).toBe(convInput?.kernelFunc);
+  });
+
+  const matMulCases = [false, true].flatMap((transposeA) =>
+    [false, true].flatMap((transposeB) =>
+      [
+        { a: [5, 7], b: [7, 3] },
+        { a: [3, 5, 7], b: [3, 7, 4] },
+        { a: [1, 6, 2], b: [4, 2, 5] },
+        { a: [64, 784], b: [784, 128] },
+      ].map(({ a, b }) => ({ transposeA, transposeB, a, b })),
+    ),
+  );
+
+  it.each(matMulCases)('matMul of $a by $b, transposeA $transposeA, transposeB $transposeB, matches cpu', async ({ transposeA, transposeB, a, b }) => {
+    const swap = (shape: number[]) => [...shape.slice(0, -2), shape[shape.length - 1]!, shape[shape.length - 2]!];
+    const aShape = transposeA ? swap(a) : a;
+    const bShape = transposeB ? swap(b) : b;
+    await withFastKernels(() =>
+      expectBackendsAgree(() => [tf.matMul(tf.tensor(randomValues(30, aShape), aShape), tf.tensor(randomValues(31, bShape), bShape), transposeA, transposeB)]),
+    );
+  });
+
+  const convCases = [1, 3, 5].flatMap((size) =>
+    [1, 4].flatMap((channels) =>
+      (['same', 'valid'] as const).flatMap((pad) => [1, 2].map((stride) => ({ size, channels, pad, stride }))),
+    ),
+  );
+
+  it.each(convCases)('conv2d input gradient, $size×$size filter, $channels channels, $pad, stride $stride, matches cpu', async ({ size, channels, pad, stride }) => {
+    await withFastKernels(() =>
+      expectBackendsAgree(() => {
+        const x = tf.tensor4d(randomValues(32, [3, 11, 9, channels]), [3, 11, 9, channels]);
+        const filter = tf.tensor4d(randomValues(33, [size, size, channels, 6]), [size, size, channels, 6]);
+        const f = (input: tf.Tensor): tf.Scalar => {
+          const y = tf.conv2d(input as tf.Tensor4D, filter, stride, pad);
+          return tf.sum(tf.mul(y, tf.tensor(randomValues(34, y.shape), y.shape)));
+        };
+        return [tf.grad(f)(x)];
+      }),
+    );
+  });
+
+  it('explicit asymmetric padding (kernel called directly) matches cpu', async () => {
+    const attrs = { strides: [1, 1], pad: [[0, 0], [2, 0], [0, 1], [0, 0]], dataFormat: 'NHWC', dimRoundingMode: undefined, inputShape: [2, 8, 7, 3] };
+    // Output of a 3×3 filter over 8×7 with pads (2, 0) and (0, 1): 8 × 6.
+    await withFastKernels(() =>
+      expectBackendsAgree(() => {
+        const dy = tf.tensor4d(randomValues(35, [2, 8, 6, 5]), [2, 8, 6, 5]);
+        const filter = tf.tensor4d(randomValues(36, [3, 3, 3, 5]), [3, 3, 3, 5]);
+        return [tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor];
+      }),
+    );
+  });
+
+  it('trains the recipe MLP and a small CNN to the weights tfjs\'s own kernels give, up to rounding, and frees every intermediate', async () => {
+    await tf.setBackend('wasm');
+    const seeded = (seed: number) => tf.initializers.glorotUniform({ seed });
+    const build = () =>
+      tf.sequential({
+        layers: [
+          tf.layers.conv2d({ inputShape: [12, 12, 1], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: seeded(1) }),
+          tf.layers.conv2d({ filters: 6, kernelSize: 3, activation: 'relu', kernelInitializer: seeded(2) }),
+          tf.layers.flatten(),
+          tf.layers.dense({ units: 16, activation: 'relu', kernelInitializer: seeded(3) }),
+          tf.layers.dense({ units: 10, kernelInitializer: seeded(4) }),
+        ],
+      });
+    const xs = tf.tensor4d(randomValues(37, [32, 12, 12, 1]), [32, 12, 12, 1]);
+    const ys = tf.oneHot(tf.tensor1d(randomInts(38, 32, 10), 'int32'), 10);
+    const train = (model: tf.Sequential): Float32Array[] => {
+      const optimizer = tf.train.sgd(0.1);
+      for (let step = 0; step < 5; step++) optimizer.minimize(() => tf.losses.softmaxCrossEntropy(ys, model.apply(xs) as tf.Tensor) as tf.Scalar);
+      optimizer.dispose();
+      return model.getWeights().map((w) => Float32Array.from(w.dataSync()));
+    };
+    const stockModel = build();
+    const stock = train(stockModel);
+    const fastModel = build();
+    const backend = tf.engine().backend as unknown as { numDataIds(): number };
+    let fast: Float32Array[] = [];
+    await withFastKernels(async () => {
+      train(fastModel); // warm up (optimizer slots are created on the first step)
+      const before = { tensors: tf.memory().numTensors, data: backend.numDataIds() };
+      tf.tidy(() => {
+        const { grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(ys, fastModel.apply(xs) as tf.Tensor) as tf.Scalar);
+        tf.dispose(Object.values(grads));
+      });
+      expect({ tensors: tf.memory().numTensors, data: backend.numDataIds() }).toEqual(before);
+    });
+    const again = build();
+    await withFastKernels(async () => {
+      fast = train(again);
+    });
+    fast.forEach((values, k) => {
+      const reference = stock[k]!;
+      let maxDiff = 0;
+      reference.forEach((r, i) => (maxDiff = Math.max(maxDiff, Math.abs(r - values[i]!))));
+      expect(maxDiff).toBeLessThan(1e-4);
+    });
+    tf.dispose([xs, ys]);
+    [stockModel, fastModel, again].forEach((m) => m.dispose());
   });
 });

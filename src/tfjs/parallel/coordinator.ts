@@ -7,6 +7,7 @@ import { crc32 } from '../../core/crc32.js';
 import { InfoBatchError } from '../../core/errors.js';
 import type { StepInput, StepOutput, StepRunner } from '../engine.js';
 import type { InfoBatchTfjs } from '../info-batch-tfjs.js';
+import { fastWasmKernelsActive } from '../wasm-kernels.js';
 import { shardGradients, type ShardModel } from './replica.js';
 import { strideRows, type FromReplica, type ReplicaEndpoint, type ReplicaSpec, type TensorData, type ToReplica } from './protocol.js';
 
@@ -97,7 +98,7 @@ export class ParallelStepRunner implements StepRunner {
     });
     const backend = tf.getBackend();
     try {
-      await runner.all((rank) => ({ type: 'init', rank, worldSize: runner.worldSize, backend, replica: options.replica, sizes: runner.sizes }), 'ready');
+      await runner.all((rank) => ({ type: 'init', rank, worldSize: runner.worldSize, backend, fastWasmKernels: fastWasmKernelsActive(), replica: options.replica, sizes: runner.sizes }), 'ready');
     } catch (error) {
       await runner.close();
       throw error;

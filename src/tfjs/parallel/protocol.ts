@@ -63,6 +63,8 @@ export interface InitRequest {
   readonly worldSize: number;
   /** The tfjs backend the coordinator trains on; replicas use the same one. */
   readonly backend: string;
+  /** Whether the coordinator uses `useFastWasmKernels` (so that every rank computes alike). */
+  readonly fastWasmKernels?: boolean;
   /** How to build the model and its per-sample loss. */
   readonly replica: ReplicaSpec;
   /** Number of values of each trainable variable, in order, for the replica to check. */

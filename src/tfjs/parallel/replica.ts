@@ -81,7 +81,7 @@ export class Replica {
 
   private async init(message: InitRequest): Promise<void> {
     this.rank = message.rank;
-    await selectBackend({ prefer: [message.backend as BackendName] });
+    await selectBackend({ prefer: [message.backend as BackendName], fastWasmKernels: message.fastWasmKernels === true });
     this.parts = await buildReplica(message.replica, message.rank, message.worldSize);
     this.variables = trainableVariables(this.parts.model, `replica ${message.rank}`);
     const sizes = this.variables.map((v) => v.size);
