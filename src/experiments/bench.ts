@@ -17,6 +17,7 @@ import { loadBenchDataset } from './datasets.js';
 import { getTask } from './tasks/registry.js';
 import { runTaskTraining, warmUpTask } from './tasks/run-task.js';
 import type { Task, TaskArtifact, TaskName } from './tasks/task.js';
+import { FAST_WASM_KERNELS_NAME } from '../tfjs/wasm-kernels.js';
 
 /** Everything a bench invocation is configured with. */
 export interface BenchOptions {
@@ -53,7 +54,7 @@ export interface BenchOptions {
   readonly backend: string;
   /**
    * The wasm backend runs with `useFastWasmKernels` (the caller activates it); recorded in the
-   * config as `wasmKernels: 'fast'`, so that a bench never mixes runs of both kernel sets.
+   * config as `wasmKernels: FAST_WASM_KERNELS_NAME`, so that a bench never mixes kernel sets.
    */
   readonly fastWasmKernels?: boolean;
   /** Progress messages. */
@@ -97,7 +98,7 @@ function configOf(options: BenchOptions): BenchResults['config'] {
       testLimit: options.testLimit ?? null,
       metric: { ...task.metric },
       recipe: { ...task.recipe },
-      ...(options.fastWasmKernels === true && { wasmKernels: 'fast' }),
+      ...(options.fastWasmKernels === true && { wasmKernels: FAST_WASM_KERNELS_NAME }),
     };
   }
   return {
@@ -111,7 +112,7 @@ function configOf(options: BenchOptions): BenchResults['config'] {
     weightDecay: options.weightDecay,
     trainLimit: options.trainLimit ?? null,
     testLimit: options.testLimit ?? null,
-    ...(options.fastWasmKernels === true && { wasmKernels: 'fast' }),
+    ...(options.fastWasmKernels === true && { wasmKernels: FAST_WASM_KERNELS_NAME }),
   };
 }
 

@@ -223,6 +223,14 @@ const fastConv2DBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
   }
 };
 
+/**
+ * Name of the kernel set {@link useFastWasmKernels} installs, recorded by benches
+ * (`config.wasmKernels`) so that a bench never mixes runs of two sets. Change it whenever a change
+ * to these kernels changes their results (even by rounding): benches made with the old set then
+ * refuse to resume with the new one instead of mixing them silently.
+ */
+export const FAST_WASM_KERNELS_NAME = 'fast';
+
 const FAST_KERNELS: ReadonlyArray<readonly [string, KernelFunc]> = [
   [BatchMatMul, fastBatchMatMul],
   [Conv2DBackpropInput, fastConv2DBackpropInput],
