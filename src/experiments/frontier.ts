@@ -8,6 +8,7 @@ import { pairedDelta, verdictOf, type PairedDelta, type Verdict } from './paired
 import {
   formatInterval,
   formatNumber,
+  formatPairedSaving,
   formatPercent,
   formatSigned,
   reportScale,
@@ -37,6 +38,10 @@ export interface FrontierPoint {
   savedPasses: number;
   savedWallClock: number | null;
   savedCpu: number | null;
+  /** The label's seeds, and how many of them the paired wall-clock and CPU savings rest on. */
+  seeds: number;
+  savedWallClockSeeds: number;
+  savedCpuSeeds: number;
   /** Paired difference to the baseline (report units). */
   delta: PairedDelta | null;
   verdict: Verdict | null;
@@ -90,7 +95,7 @@ export function frontierOf(results: BenchResults, summary: ResultsSummary, forma
     const first = results.runs.find((r) => r.label === p.label);
     const method = first === undefined ? undefined : frontierMethod(first.policy, p);
     if (method === undefined || p.savedSamplePasses.mean === null) continue;
-    points.push({ method, label: p.label, savedPasses: p.savedSamplePasses.mean, savedWallClock: p.savedWallClock, savedCpu: p.savedCpu, delta: p.pairedDelta, verdict: p.verdict });
+    points.push({ method, label: p.label, savedPasses: p.savedSamplePasses.mean, savedWallClock: p.savedWallClock, savedCpu: p.savedCpu, seeds: p.seeds, savedWallClockSeeds: p.savedWallClockSeeds, savedCpuSeeds: p.savedCpuSeeds, delta: p.pairedDelta, verdict: p.verdict });
   }
   if (points.length < 2 || !points.some((p) => p.method === 'infobatch')) return null;
   const order: FrontierMethod[] = ['infobatch', 'random', 'fewer-epochs'];
@@ -143,7 +148,7 @@ export function frontierSentences(points: FrontierPoint[], comparisons: Frontier
   const infobatch = points.filter((p) => p.method === 'infobatch');
   const lossless = infobatch.filter((p) => p.verdict === 'lossless');
   const out: string[] = [];
-  const at = (p: FrontierPoint) => `${formatPercent(p.savedPasses)} saved sample passes (${p.label}${p.savedWallClock === null ? '' : `, ${formatPercent(p.savedWallClock)} saved wall-clock`})`;
+  const at = (p: FrontierPoint) => `${formatPercent(p.savedPasses)} saved sample passes (${p.label}${p.savedWallClock === null ? '' : `, ${formatPairedSaving(p.savedWallClock, p.savedWallClockSeeds, p.seeds)} saved wall-clock`})`;
   if (lossless.length > 0) {
     const best = lossless[lossless.length - 1]!;
     const beyond = infobatch.filter((p) => p.savedPasses > best.savedPasses);

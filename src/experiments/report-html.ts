@@ -18,6 +18,7 @@ import {
   formatInterval,
   formatMetric,
   formatNumber,
+  formatPairedSaving,
   formatPercent,
   formatSigned,
   isFiniteNumber,
@@ -649,7 +650,7 @@ function frontierSection(frontier: Frontier, summary: ResultsSummary, format: Me
   const d = format.digits;
   const rows = frontier.points.map((p) => {
     const delta = p.delta === null ? 'n/a' : `${formatSigned(p.delta.mean, d)}${p.delta.std === null ? '' : ` ± ${formatNumber(p.delta.std, d)}`}`;
-    const cells = [FRONTIER_METHOD_NAMES[p.method], p.label, String(p.delta?.n ?? 0), formatPercent(p.savedPasses), formatPercent(p.savedWallClock), formatPercent(p.savedCpu), delta, formatInterval(p.delta, d), p.verdict ?? 'n/a'];
+    const cells = [FRONTIER_METHOD_NAMES[p.method], p.label, String(p.delta?.n ?? 0), formatPercent(p.savedPasses), formatPairedSaving(p.savedWallClock, p.savedWallClockSeeds, p.seeds), formatPairedSaving(p.savedCpu, p.savedCpuSeeds, p.seeds), delta, formatInterval(p.delta, d), p.verdict ?? 'n/a'];
     const cell = (c: string, i: number): string => {
       if (i === 0) return `<td><span class="swatch" style="background:${METHOD_COLORS[p.method]}"></span>${escapeHtml(c)}</td>`;
       if (i === cells.length - 1 && p.verdict !== null) return `<td class="verdict-${p.verdict}">${escapeHtml(c)}</td>`;

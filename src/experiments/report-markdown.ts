@@ -7,6 +7,7 @@ import { FRONTIER_METHOD_NAMES, frontierOf } from './frontier.js';
 import {
   formatInterval,
   formatNumber,
+  formatPairedSaving,
   formatPercent,
   formatSigned,
   metricFormat,
@@ -97,7 +98,7 @@ export function markdownFrontier(results: BenchResults, summary: ResultsSummary)
   for (const p of frontier.points) {
     const d = p.delta;
     const delta = d === null ? 'n/a' : `${formatSigned(d.mean, format.digits)}${d.std === null ? '' : ` ± ${formatNumber(d.std, format.digits)}`}`;
-    lines.push(`| ${FRONTIER_METHOD_NAMES[p.method]} | ${escapeMarkdown(p.label)} | ${d?.n ?? 0} | ${formatPercent(p.savedPasses)} | ${formatPercent(p.savedWallClock)} | ${formatPercent(p.savedCpu)} | ${delta} | ${escapeMarkdown(formatInterval(d, format.digits))} | ${p.verdict ?? 'n/a'} |`);
+    lines.push(`| ${FRONTIER_METHOD_NAMES[p.method]} | ${escapeMarkdown(p.label)} | ${d?.n ?? 0} | ${formatPercent(p.savedPasses)} | ${escapeMarkdown(formatPairedSaving(p.savedWallClock, p.savedWallClockSeeds, p.seeds))} | ${escapeMarkdown(formatPairedSaving(p.savedCpu, p.savedCpuSeeds, p.seeds))} | ${delta} | ${escapeMarkdown(formatInterval(d, format.digits))} | ${p.verdict ?? 'n/a'} |`);
   }
   lines.push('', ...frontier.sentences.map((s) => `- ${escapeMarkdown(s)}`));
   return lines;

@@ -564,6 +564,11 @@ function pairedSeedsNote(saving: number | null, seeds: number, p: PolicySummary)
   return saving === null || p.isBaseline || seeds === p.seeds ? '' : ` (${seeds} paired)`;
 }
 
+/** A paired saving in %, with ' (k paired)' when it rests on `seeds` of the label's `total` seeds. */
+export function formatPairedSaving(saving: number | null, seeds: number, total: number): string {
+  return formatPercent(saving) + (saving === null || seeds === total ? '' : ` (${seeds} paired)`);
+}
+
 /** Plain-text table cells for one policy (not escaped for any format). */
 export function summaryRowText(p: PolicySummary, format: MetricFormat = ACCURACY_FORMAT): SummaryRowText {
   const d = format.digits;

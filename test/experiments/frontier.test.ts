@@ -83,4 +83,18 @@ describe('frontierOf (synthetic fixture results)', () => {
     expect(md).toMatch(/\| InfoBatch \| infobatch:target=0\.4 \| 5 \| 40\.0% \| 39\.3% \| 39\.3% \| \u22120\.10 ± 0\.16 \| \\\[\u22120\.30, \+0\.10\\\] \| lossless \|/);
     expect(md).toContain('- InfoBatch is lossless');
   });
+
+  it('marks a saving that rests on fewer seeds than the policy ran, in the table and the sentences', () => {
+    const partial = frontierResults();
+    // Two seeds of target=0.4 lose their CPU seconds; one of them also ran on another CPU.
+    const runs = partial.runs.filter((r) => r.label === 'infobatch:target=0.4');
+    delete runs[0]!.final.trainCpuSeconds;
+    delete runs[1]!.final.trainCpuSeconds;
+    runs[1]!.machine = { cpuModel: 'another', cores: 2, finishedAt: '2026-01-01T00:00:00Z' };
+    const point = frontier(partial)!.points.find((p) => p.label === 'infobatch:target=0.4')!;
+    expect({ seeds: point.seeds, cpu: point.savedCpuSeeds, wall: point.savedWallClockSeeds }).toEqual({ seeds: 5, cpu: 3, wall: 4 });
+    const md = renderMarkdownReport(partial);
+    expect(md).toMatch(/\| InfoBatch \| infobatch:target=0\.4 \| 5 \| 40\.0% \| [0-9.]+% \(4 paired\) \| [0-9.]+% \(3 paired\) \|/);
+    expect(md).toMatch(/infobatch:target=0\.4, [0-9.]+% \(4 paired\) saved wall-clock/);
+  });
 });
