@@ -615,8 +615,8 @@ export function readingLine(p: PolicySummary, baselineLabel: string | null, form
   const mean = paired !== null ? paired.mean : p.deltaVsFull;
   const spread = paired !== null && paired.std !== null ? ` (paired std ${formatNumber(paired.std, d)}, 95% CI ${formatInterval(paired, d)} over ${paired.n} paired seeds: ${p.verdict ?? 'n/a'})` : p.deltaStd === null ? '' : ` (paired std ${formatNumber(p.deltaStd, d)})`;
   const unit = !format.custom ? 'points' : `${format.percent ? 'points of ' : ''}${format.name} (${directionText(format)})`;
-  const cpu = p.savedCpu === null ? '' : `, ${formatPercent(p.savedCpu)} saved CPU time`;
-  return `${p.label}: ${formatSigned(mean, d)} ${unit}${spread} at ${passes}, ${formatPercent(p.savedWallClock)} saved wall-clock${cpu} (${seeds}).`;
+  const cpu = p.savedCpu === null ? '' : `, ${formatPairedSaving(p.savedCpu, p.savedCpuSeeds, p.seeds)} saved CPU time`;
+  return `${p.label}: ${formatSigned(mean, d)} ${unit}${spread} at ${passes}, ${formatPairedSaving(p.savedWallClock, p.savedWallClockSeeds, p.seeds)} saved wall-clock${cpu} (${seeds}).`;
 }
 
 /** The keys of {@link SummaryRowText} in column order. */

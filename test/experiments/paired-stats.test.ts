@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { pairedDelta, verdictOf } from '../../src/experiments/paired-stats.js';
-import { summaryRowText, summarizeResults, type BenchResults, type RunResult } from '../../src/experiments/results.js';
+import { readingLine, summaryRowText, summarizeResults, type BenchResults, type RunResult } from '../../src/experiments/results.js';
 import { studentTQuantile } from '../../src/experiments/student-t.js';
 
 const bySeed = (values: number[], seeds = values.map((_, i) => i)) => new Map(seeds.map((s, i) => [s, values[i]!]));
@@ -108,6 +108,7 @@ describe('summarizeResults: paired statistics', () => {
     expect(b.savedCpuSeeds).toBe(2);
     expect(summaryRowText(b).savedCpu).toBe('50.0% (2 paired)');
     expect(summaryRowText(a).savedCpu).toBe('40.0%');
+    expect(readingLine(b, 'full')).toMatch(/, 50\.0% \(2 paired\) saved CPU time \(3 seeds\)\.$/);
     expect(b.trainCpuSeconds.n).toBe(2);
   });
 
