@@ -10,14 +10,11 @@
  */
 import { InfoBatch } from '../src/index.js';
 import { SeededRandom } from '../src/core/random.js';
+import { median } from './stats.js';
 
 const sizes = (process.argv[2]?.split(',').map(Number)) ?? [50_000, 1_281_167, 10_000_000];
 const repeats = 9;
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 function arrayBufferBytes(): number {
   globalThis.gc?.();

@@ -17,6 +17,7 @@
  */
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
+import { median } from './stats.js';
 import { SeededRandom } from '../src/core/random.js';
 import { createModel, type ModelKind } from '../src/experiments/models.js';
 import { FullDataPolicy } from '../src/policies/full-data.js';
@@ -71,12 +72,6 @@ async function throughput(kind: ModelKind, workers: number): Promise<{ rate: num
   return { rate: rates[best]!, cpuRate: result.epochs[best]!.planLength / cpuByEpoch[best]!, startSeconds: (firstEpochAt - start) / 1000 };
 }
 
-/** Median of a non-empty list. */
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
 
 console.log(`node ${process.version}, backend ${backend}, ${cores} cores; ${samples} samples, batch ${BATCH}, best of epochs 2…${epochs}; ${repeats} interleaved rounds`);
 const speedups: string[] = [];

@@ -11,6 +11,7 @@
  * Run: `npm run bench:tfjs -- [maxSteps=300] [maxSeconds=20] [warmupSteps=5] [rounds=3]`
  */
 import * as tf from '@tensorflow/tfjs';
+import { median } from './stats.js';
 import { selectBackend } from '../src/tfjs/backend.js';
 import { useFastWasmKernels } from '../src/tfjs/wasm-kernels.js';
 
@@ -71,12 +72,6 @@ const MODELS = [
   ['MLP 784-128-10', mlp, [784]],
 ] as const;
 
-/** Median of a non-empty list. */
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
 
 console.log(`batch ${BATCH}, ${warmupSteps} warm-up steps, then up to ${maxSteps} steps or ${maxSeconds} s; wasm variants in ${rounds} interleaved rounds`);
 await selectBackend({ prefer: ['wasm'] });

@@ -80,14 +80,9 @@ program
   .option('--backend <name>', 'tfjs backend: tensorflow, wasm or cpu (default: fastest available)')
   .option('--fast-kernels', 'on wasm, replace its slow matMul-with-transpose and stride-1 conv input-gradient kernels with faster XNNPACK compositions (results differ from stock tfjs by float rounding; benches record it)');
 
-/** Whether --fast-kernels was given. */
-function fastKernels(): boolean {
-  return program.opts<{ fastKernels?: boolean }>().fastKernels === true;
-}
-
 async function backend(): Promise<string> {
-  const name = program.opts<{ backend?: string }>().backend;
-  return selectBackend({ ...(name !== undefined && { prefer: [name as 'wasm'] }), fastWasmKernels: fastKernels() });
+  const { backend: name, fastKernels } = program.opts<{ backend?: string; fastKernels?: boolean }>();
+  return selectBackend({ ...(name !== undefined && { prefer: [name as 'wasm'] }), fastWasmKernels: fastKernels === true });
 }
 
 program
@@ -177,7 +172,6 @@ program
       weightDecay: options.weightDecay,
       out: options.out,
       backend: backendName,
-      ...(backendName === 'wasm' && fastKernels() && { fastWasmKernels: true }),
       ...(options.dataDir !== undefined && (task === undefined ? { dataDir: options.dataDir } : { dataRoot: options.dataDir })),
       ...(options.download !== undefined && { download: options.download }),
       ...(trainLimit !== undefined && { trainLimit }),

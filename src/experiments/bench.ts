@@ -17,7 +17,7 @@ import { loadBenchDataset } from './datasets.js';
 import { getTask } from './tasks/registry.js';
 import { runTaskTraining, warmUpTask } from './tasks/run-task.js';
 import type { Task, TaskArtifact, TaskName } from './tasks/task.js';
-import { FAST_WASM_KERNELS_NAME } from '../tfjs/wasm-kernels.js';
+import { FAST_WASM_KERNELS_NAME, fastWasmKernelsActive } from '../tfjs/wasm-kernels.js';
 
 /** Everything a bench invocation is configured with. */
 export interface BenchOptions {
@@ -52,11 +52,6 @@ export interface BenchOptions {
   readonly out: string;
   /** Backend name, recorded in the results. */
   readonly backend: string;
-  /**
-   * The wasm backend runs with `useFastWasmKernels` (the caller activates it); recorded in the
-   * config as `wasmKernels: FAST_WASM_KERNELS_NAME`, so that a bench never mixes kernel sets.
-   */
-  readonly fastWasmKernels?: boolean;
   /** Progress messages. */
   readonly log?: (message: string) => void;
   /** Called after each epoch of each run. */
@@ -82,6 +77,14 @@ function taskOf(options: BenchOptions): Task | undefined {
 }
 
 /** The part of the options that must match for a bench to be resumed. */
+/**
+ * `{ wasmKernels }` when training runs on wasm with `useFastWasmKernels` in place, so that a bench
+ * never mixes runs of two kernel sets (resuming compares configs); empty otherwise.
+ */
+function wasmKernelsOf(options: BenchOptions): { wasmKernels?: string } {
+  return options.backend === 'wasm' && fastWasmKernelsActive() ? { wasmKernels: FAST_WASM_KERNELS_NAME } : {};
+}
+
 function configOf(options: BenchOptions): BenchResults['config'] {
   const task = taskOf(options);
   if (task !== undefined) {
@@ -98,7 +101,7 @@ function configOf(options: BenchOptions): BenchResults['config'] {
       testLimit: options.testLimit ?? null,
       metric: { ...task.metric },
       recipe: { ...task.recipe },
-      ...(options.fastWasmKernels === true && { wasmKernels: FAST_WASM_KERNELS_NAME }),
+      ...wasmKernelsOf(options),
     };
   }
   return {
@@ -112,7 +115,7 @@ function configOf(options: BenchOptions): BenchResults['config'] {
     weightDecay: options.weightDecay,
     trainLimit: options.trainLimit ?? null,
     testLimit: options.testLimit ?? null,
-    ...(options.fastWasmKernels === true && { wasmKernels: FAST_WASM_KERNELS_NAME }),
+    ...wasmKernelsOf(options),
   };
 }
 

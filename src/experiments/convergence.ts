@@ -3,7 +3,7 @@
  * baseline's metric moves by less than the spread between seeds, so that more epochs would not
  * change a comparison by more than the seeds already do. Pure module (no node:*).
  */
-import { formatNumber, formatSigned, type BenchResults, type MetricFormat } from './results.js';
+import { formatNumber, formatSigned, stat, type BenchResults, type MetricFormat } from './results.js';
 
 /** The verdict on one label's runs (every seed, its final `window` epochs). */
 export interface ConvergenceCheck {
@@ -49,7 +49,7 @@ export function convergenceCheck(results: BenchResults, label: string, format: P
   }
   if (perSeed.length === 0) return null;
   const meanAbsChange = perSeed.reduce((sum, { change }) => sum + Math.abs(change), 0) / perSeed.length;
-  const seedSpread = sampleStd(finals);
+  const seedSpread = stat(finals).std;
   return {
     label,
     window,
@@ -59,13 +59,6 @@ export function convergenceCheck(results: BenchResults, label: string, format: P
     seedSpread,
     converged: seedSpread === null ? null : meanAbsChange < seedSpread,
   };
-}
-
-/** Sample standard deviation; null for fewer than 2 values. */
-function sampleStd(values: readonly number[]): number | null {
-  if (values.length < 2) return null;
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  return Math.sqrt(values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (values.length - 1));
 }
 
 /** `formatNumber` with `digits` decimals, or two significant digits when that would show a non-zero value as 0. */

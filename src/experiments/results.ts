@@ -559,11 +559,6 @@ export function summaryColumns(format: MetricFormat = ACCURACY_FORMAT): readonly
   return [policy, seeds, `final ${format.name}${format.percent ? ' %' : ''} (mean ± std, ${directionText(format)})`, `Δ ${format.name} vs full${format.percent ? ' (points)' : ''}`, ...rest];
 }
 
-/** ' (k paired)' when a paired saving rests on fewer seeds than the label ran. */
-function pairedSeedsNote(saving: number | null, seeds: number, p: PolicySummary): string {
-  return saving === null || p.isBaseline || seeds === p.seeds ? '' : ` (${seeds} paired)`;
-}
-
 /** A paired saving in %, with ' (k paired)' when it rests on `seeds` of the label's `total` seeds. */
 export function formatPairedSaving(saving: number | null, seeds: number, total: number): string {
   return formatPercent(saving) + (saving === null || seeds === total ? '' : ` (${seeds} paired)`);
@@ -587,8 +582,9 @@ export function summaryRowText(p: PolicySummary, format: MetricFormat = ACCURACY
     interval: p.isBaseline ? '' : formatInterval(paired, d),
     verdict: p.isBaseline ? '' : (p.verdict ?? 'n/a'),
     savedSamplePasses: formatPercent(p.savedSamplePasses.mean) + nonFiniteNote(p.savedSamplePasses),
-    savedWallClock: formatPercent(p.savedWallClock) + pairedSeedsNote(p.savedWallClock, p.savedWallClockSeeds, p),
-    savedCpu: formatPercent(p.savedCpu) + pairedSeedsNote(p.savedCpu, p.savedCpuSeeds, p),
+    // The baseline pairs with itself: no note.
+    savedWallClock: formatPairedSaving(p.savedWallClock, p.savedWallClockSeeds, p.isBaseline ? p.savedWallClockSeeds : p.seeds),
+    savedCpu: formatPairedSaving(p.savedCpu, p.savedCpuSeeds, p.isBaseline ? p.savedCpuSeeds : p.seeds),
     trainSeconds: formatNumber(p.trainSeconds.mean, 2) + nonFiniteNote(p.trainSeconds),
     pruneSeconds: formatNumber(p.pruneSeconds.mean, 3) + nonFiniteNote(p.pruneSeconds),
   };

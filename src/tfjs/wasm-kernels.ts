@@ -141,22 +141,20 @@ export function registerWasmGradientKernels(): void {
   }
 }
 
-/** The kernels tfjs registered, kept while the fast ones replace them. */
-let stockKernels: readonly KernelConfig[] | undefined;
+/** The kernels the fast ones replaced, by name, while they are in place. */
+let stockKernels: ReadonlyMap<string, KernelConfig> | undefined;
+
+/** Runs the kernel `name` replaced (the fast kernels fall back to it). */
+function runStockKernel(name: string, backend: KernelBackend, inputs: NamedTensorInfoMap, attrs: object): TensorInfo {
+  return stockKernels!.get(name)!.kernelFunc({ inputs, backend, attrs: attrs as NamedAttrMap }) as TensorInfo;
+}
 
 /** `info` with its last two axes swapped, by the wasm Transpose kernel. */
 function swapLastAxes(backend: KernelBackend, info: TensorInfo): TensorInfo {
   const perm = info.shape.map((_, i) => i);
   const rank = perm.length;
   [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1]!, perm[rank - 2]!];
-  return runKernelOf(stockKernels, 'Transpose', backend, { x: info }, { perm });
-}
-
-/** Runs `name` from the stock set when it is replaced, else the registered one. */
-function runKernelOf(stock: readonly KernelConfig[] | undefined, name: string, backend: KernelBackend, inputs: NamedTensorInfoMap, attrs: object): TensorInfo {
-  const config = stock?.find((k) => k.kernelName === name);
-  if (config !== undefined) return config.kernelFunc({ inputs, backend, attrs: attrs as NamedAttrMap }) as TensorInfo;
-  return runWasmKernel(name, backend, inputs, attrs);
+  return runWasmKernel('Transpose', backend, { x: info }, { perm });
 }
 
 /**
@@ -170,11 +168,11 @@ const fastBatchMatMul: KernelFunc = ({ inputs, backend, attrs }) => {
   const b = backend as KernelBackend;
   const { transposeA, transposeB } = attrs as unknown as BatchMatMulAttrs;
   const { a, b: right } = inputs as { a: TensorInfo; b: TensorInfo };
-  if (!transposeA && !transposeB) return runKernelOf(stockKernels, BatchMatMul, b, inputs, attrs ?? {});
+  if (!transposeA && !transposeB) return runStockKernel(BatchMatMul, b, inputs, attrs ?? {});
   const left = transposeA ? swapLastAxes(b, a) : a;
   const other = transposeB ? swapLastAxes(b, right) : right;
   try {
-    return runKernelOf(stockKernels, BatchMatMul, b, { a: left, b: other }, { ...attrs, transposeA: false, transposeB: false });
+    return runStockKernel(BatchMatMul, b, { a: left, b: other }, { ...attrs, transposeA: false, transposeB: false });
   } finally {
     if (transposeA) b.disposeData(left.dataId);
     if (transposeB) b.disposeData(other.dataId);
@@ -194,19 +192,19 @@ const fastConv2DBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
   const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as Conv2DBackpropInputAttrs;
   const format = backend_util.convertConv2DDataFormat(dataFormat);
   const info = backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false, format);
-  if (info.strideHeight !== 1 || info.strideWidth !== 1 || format !== 'channelsLast') return runKernelOf(stockKernels, Conv2DBackpropInput, b, inputs, attrs ?? {});
+  if (info.strideHeight !== 1 || info.strideWidth !== 1 || format !== 'channelsLast') return runStockKernel(Conv2DBackpropInput, b, inputs, attrs ?? {});
   const { filterHeight, filterWidth, inHeight, inWidth, outHeight, outWidth, padInfo } = info;
   const top = filterHeight - 1 - padInfo.top;
   const left = filterWidth - 1 - padInfo.left;
   // Rows and columns after dy so that the output has exactly inHeight × inWidth positions.
   const bottom = inHeight + filterHeight - 1 - outHeight - top;
   const right = inWidth + filterWidth - 1 - outWidth - left;
-  if (top < 0 || left < 0 || bottom < 0 || right < 0) return runKernelOf(stockKernels, Conv2DBackpropInput, b, inputs, attrs ?? {});
-  const reversed = runKernelOf(stockKernels, 'Reverse', b, { x: filter }, { dims: [0, 1] });
-  const rotated = runKernelOf(stockKernels, 'Transpose', b, { x: reversed }, { perm: [0, 1, 3, 2] });
+  if (top < 0 || left < 0 || bottom < 0 || right < 0) return runStockKernel(Conv2DBackpropInput, b, inputs, attrs ?? {});
+  const reversed = runWasmKernel('Reverse', b, { x: filter }, { dims: [0, 1] });
+  const rotated = runWasmKernel('Transpose', b, { x: reversed }, { perm: [0, 1, 3, 2] });
   b.disposeData(reversed.dataId);
   try {
-    return runKernelOf(stockKernels, 'Conv2D', b, { x: dy, filter: rotated }, {
+    return runWasmKernel('Conv2D', b, { x: dy, filter: rotated }, {
       strides: [1, 1],
       dilations: [1, 1],
       pad: [
@@ -259,16 +257,15 @@ const FAST_KERNELS: ReadonlyArray<readonly [string, KernelFunc]> = [
  */
 export function useFastWasmKernels(): () => void {
   if (stockKernels === undefined) {
-    const stock = FAST_KERNELS.map(([name]) => getKernel(name, WASM));
-    const missing = FAST_KERNELS.filter((_, i) => stock[i] === undefined).map(([name]) => name);
+    const stock = new Map(FAST_KERNELS.map(([name]) => [name, getKernel(name, WASM)] as const));
+    const missing = [...stock].filter(([, config]) => config === undefined).map(([name]) => name);
     if (missing.length > 0) {
       throw new InfoBatchError('UNSUPPORTED', `useFastWasmKernels: the wasm backend has no ${missing.join(', ')} kernel registered; import '@tensorflow/tfjs-backend-wasm' (or call selectBackend({ prefer: ['wasm'] })) first.`);
     }
-    stockKernels = [...(stock as KernelConfig[]), ...['Transpose', 'Reverse', 'Conv2D'].map((name) => getKernel(name, WASM)).filter((k): k is KernelConfig => k !== undefined)];
+    stockKernels = stock as Map<string, KernelConfig>;
     for (const [name, kernelFunc] of FAST_KERNELS) {
-      const original = getKernel(name, WASM)!;
       unregisterKernel(name, WASM);
-      registerKernel({ ...original, kernelFunc });
+      registerKernel({ ...stockKernels.get(name)!, kernelFunc });
     }
   }
   return restoreWasmKernels;
@@ -282,8 +279,7 @@ export function fastWasmKernelsActive(): boolean {
 /** Puts tfjs's own wasm kernels back after {@link useFastWasmKernels}; idempotent. */
 function restoreWasmKernels(): void {
   if (stockKernels === undefined) return;
-  for (const [name] of FAST_KERNELS) {
-    const original = stockKernels.find((k) => k.kernelName === name)!;
+  for (const [name, original] of stockKernels) {
     unregisterKernel(name, WASM);
     registerKernel(original);
   }
