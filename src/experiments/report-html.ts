@@ -13,6 +13,7 @@
  */
 import { convergenceCheck, convergenceSentence } from './convergence.js';
 import { FRONTIER_METHOD_NAMES, frontierOf, type Frontier, type FrontierMethod, type FrontierPoint } from './frontier.js';
+import { formatScorePersistence, SCORE_PERSISTENCE_NOTE, scorePersistenceRows } from './score-persistence.js';
 import type { PairedDelta } from './paired-stats.js';
 import {
   formatInterval,
@@ -485,10 +486,27 @@ function histogramFigures(results: BenchResults, summary: ResultsSummary): strin
       const title = `${policy.label} · seed ${run.seed} · epoch ${record.epoch + 1}`;
       const chart = histogramChart(h.edges ?? [], h.counts ?? [], threshold, index, frame, `score histogram, ${title}`);
       const total = (h.counts ?? []).filter(isFiniteNumber).reduce((a, b) => a + b, 0);
-      out.push(figure(`histogram-${index}-${record.epoch}`, title, chart.svg, chart.marks, `${total} scores; kept ${formatPercent(record.keptFraction)} this epoch${isFiniteNumber(threshold) ? '' : '; no threshold'}`));
+      const carried = record.scorePersistence === undefined ? '' : `; rank correlation with the epoch's end ${formatScorePersistence(record.scorePersistence).rankCorrelation}`;
+      out.push(figure(`histogram-${index}-${record.epoch}`, title, chart.svg, chart.marks, `${total} scores; kept ${formatPercent(record.keptFraction)} this epoch${isFiniteNumber(threshold) ? '' : '; no threshold'}${carried}`));
     }
   });
   return out;
+}
+
+/** The score persistence table, or nothing when no run recorded one. */
+function scorePersistenceHtml(results: BenchResults, summary: ResultsSummary): string {
+  const rows = scorePersistenceRows(results, summary.policies.map((p) => p.label));
+  if (rows.length === 0) return '';
+  const head = ['policy', 'seed', 'epoch', 'samples compared', 'rank correlation', 'stayed below the mean', 'below the mean at the end (all)'];
+  const body = rows.map((row) => {
+    const cells = formatScorePersistence(row.persistence);
+    return `<tr><td>${escapeHtml(row.label)}</td>${[String(row.seed), String(row.epoch), cells.samples, cells.rankCorrelation, cells.stayedBelowMean, cells.belowMeanAfter].map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`;
+  });
+  return [
+    '<h3>How per-sample scores carry over from one epoch to the next</h3>',
+    `<div class="table-wrap"><table class="summary persistence"><thead><tr>${head.map((h) => `<th scope="col">${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${body.join('')}</tbody></table></div>`,
+    `<p class="notes">${escapeHtml(SCORE_PERSISTENCE_NOTE)}</p>`,
+  ].join('\n');
 }
 
 const STYLE = `
@@ -759,6 +777,7 @@ export function renderHtmlReport(results: BenchResults, options: HtmlReportOptio
     '</div>',
     '<h3>Score distributions before the epoch\'s plan (first seed with histograms; counts on a log scale; dashed line: threshold)</h3>',
     histograms.length === 0 ? '<p class="notes">No run recorded score histograms.</p>' : `<div class="grid3">${histograms.join('')}</div>`,
+    scorePersistenceHtml(results, summary),
     imagesHtml(results),
     '</main>',
     `<script type="application/json" id="report-data">${jsonForScript({ schemaVersion: 1, summary, results })}</script>`,

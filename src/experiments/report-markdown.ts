@@ -4,6 +4,7 @@
  */
 import { convergenceCheck, convergenceSentence } from './convergence.js';
 import { FRONTIER_METHOD_NAMES, frontierOf } from './frontier.js';
+import { formatScorePersistence, SCORE_PERSISTENCE_NOTE, scorePersistenceRows } from './score-persistence.js';
 import {
   formatInterval,
   formatNumber,
@@ -104,6 +105,22 @@ export function markdownFrontier(results: BenchResults, summary: ResultsSummary)
   return lines;
 }
 
+/**
+ * The score persistence table ({@link scorePersistenceRows}) as Markdown lines, or nothing when no
+ * run recorded one (results written before it was measured).
+ */
+export function markdownScorePersistence(results: BenchResults, summary: ResultsSummary): string[] {
+  const rows = scorePersistenceRows(results, summary.policies.map((p) => p.label));
+  if (rows.length === 0) return [];
+  const lines = ['### How per-sample scores carry over from one epoch to the next', '', escapeMarkdown(SCORE_PERSISTENCE_NOTE), ''];
+  lines.push('| policy | seed | epoch | samples compared | rank correlation | stayed below the mean | below the mean at the end (all) |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const row of rows) {
+    const cells = formatScorePersistence(row.persistence);
+    lines.push(`| ${escapeMarkdown(row.label)} | ${row.seed} | ${row.epoch} | ${cells.samples} | ${cells.rankCorrelation} | ${cells.stayedBelowMean} | ${cells.belowMeanAfter} |`);
+  }
+  return lines;
+}
+
 /** Renders report.md for a results object. `summary` defaults to `summarizeResults(results)`. */
 export function renderMarkdownReport(results: BenchResults, summary: ResultsSummary = summarizeResults(results)): string {
   const out: string[] = [];
@@ -136,6 +153,8 @@ export function renderMarkdownReport(results: BenchResults, summary: ResultsSumm
   const convergence = summary.baselineLabel === null ? null : convergenceCheck(results, summary.baselineLabel, format);
   if (convergence !== null) out.push(escapeMarkdown(convergenceSentence(convergence, format)), '');
   out.push(...markdownPerSeedTable(summary), '');
+  const persistence = markdownScorePersistence(results, summary);
+  if (persistence.length > 0) out.push(...persistence, '');
 
   out.push(...markdownFrontier(results, summary), '');
   out.push('## Reading', '');

@@ -4,6 +4,7 @@
  */
 import { InfoBatchError } from '../core/errors.js';
 import { pairedDelta, verdictOf, type PairedDelta, type Verdict } from './paired-stats.js';
+import type { ScorePersistence } from './score-persistence.js';
 
 /**
  * The primary metric of a bench that is not plain classification (`bench --task …`), stored as
@@ -109,6 +110,8 @@ export interface EpochRecord {
   trainCpuSeconds?: number;
   /** Score distribution before pruning; only recorded at a few epochs. `edges.length === counts.length + 1`. */
   scoreHistogram?: { edges: number[]; counts: number[]; threshold: number | null };
+  /** How the scores at the epoch's start carried over to its end, over the samples it visited; recorded with the histogram (absent in older results). */
+  scorePersistence?: ScorePersistence;
 }
 
 /**

@@ -1,12 +1,16 @@
 import type { InfoBatch, RunSummary } from '../core/info-batch.js';
 import type { TrainCallbacks, TrainOptions } from '../tfjs/trainer.js';
 import type { EpochRecord, RunResult } from './results.js';
+import { scorePersistence } from './score-persistence.js';
 
 /** Options of {@link epochRecorder}. */
 export interface EpochRecorderOptions {
   /** Key of the primary metric in the trainer's `evaluation` (e.g. 'accuracy'). */
   readonly metricKey: string;
-  /** Epochs at which the score histogram is recorded (before the epoch's plan). */
+  /**
+   * Epochs at which the score histogram is recorded (before the epoch's plan), and how the scores
+   * carry over from the start of the epoch to its end ({@link scorePersistence}).
+   */
   readonly histogramEpochs?: readonly number[];
   /** Called after each epoch with its record. */
   readonly onEpoch?: (record: EpochRecord) => void;
@@ -32,6 +36,8 @@ export function epochRecorder(ib: InfoBatch, options: EpochRecorderOptions): {
   const { metricKey, histogramEpochs = [], onEpoch } = options;
   const records: EpochRecord[] = [];
   const histograms = new Map<number, EpochRecord['scoreHistogram']>();
+  // Scores and visited ids at the start of a histogram epoch, compared with the scores at its end.
+  let scoresAtStart: { epoch: number; scores: Float32Array; visited: Int32Array } | null = null;
   // CPU seconds from the first step of the epoch to the end of its loop (the start of evaluation).
   let loopCpuStart = Number.NaN;
   let loopCpuEnd = Number.NaN;
@@ -41,7 +47,11 @@ export function epochRecorder(ib: InfoBatch, options: EpochRecorderOptions): {
   };
   const callbacks: TrainCallbacks = {
     onEpochBegin: (epoch, plan) => {
-      if (histogramEpochs.includes(epoch)) histograms.set(epoch, scoreHistogram(ib.scores, plan.stats.threshold));
+      scoresAtStart = null;
+      if (histogramEpochs.includes(epoch)) {
+        histograms.set(epoch, scoreHistogram(ib.scores, plan.stats.threshold));
+        scoresAtStart = { epoch, scores: Float32Array.from(ib.scores), visited: Int32Array.from(plan.indices) };
+      }
       loopCpuEnd = Number.NaN;
       loopCpuStart = cpuSeconds();
     },
@@ -49,6 +59,8 @@ export function epochRecorder(ib: InfoBatch, options: EpochRecorderOptions): {
       if (Number.isNaN(loopCpuEnd)) loopCpuEnd = cpuSeconds();
       const trainCpuSeconds = loopCpuEnd - loopCpuStart;
       const evaluation = metrics.evaluation ?? {};
+      const persistence = scoresAtStart?.epoch === epoch ? scorePersistence(scoresAtStart.scores, ib.scores, scoresAtStart.visited) : null;
+      scoresAtStart = null;
       const record: EpochRecord = {
         epoch,
         testAccuracy: evaluation[metricKey] ?? Number.NaN,
@@ -62,6 +74,7 @@ export function epochRecorder(ib: InfoBatch, options: EpochRecorderOptions): {
         pruneSeconds: metrics.pruneSeconds,
         trainCpuSeconds,
         ...(histograms.has(epoch) && { scoreHistogram: histograms.get(epoch)! }),
+        ...(persistence !== null && { scorePersistence: persistence }),
       };
       records.push(record);
       onEpoch?.(record);

@@ -64,6 +64,16 @@ describe('runBench', () => {
     expect(written.environment.cpuModel).toBe(model);
     for (const run of written.runs) expect(run.machine).toEqual({ cpuModel: model, cores: cpus().length, finishedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
     expect(infobatch.epochs.some((e) => e.scoreHistogram !== undefined)).toBe(true);
+    // With each histogram after the first epoch comes how the scores carried over through that epoch,
+    // over every sample it visited (all were scored in epoch 0, on the full data).
+    const carried = infobatch.epochs.filter((e) => e.scorePersistence !== undefined);
+    expect(carried.map((e) => e.epoch)).toEqual(infobatch.epochs.filter((e) => e.scoreHistogram !== undefined && e.epoch > 0).map((e) => e.epoch));
+    expect(carried.length).toBeGreaterThan(0);
+    for (const e of carried) {
+      expect(e.scorePersistence!.samples).toBe(e.planLength);
+      expect(Math.abs(e.scorePersistence!.rankCorrelation)).toBeLessThanOrEqual(1);
+    }
+    expect(await readFile(join(out, 'report.md'), 'utf8')).toContain('How per-sample scores carry over');
     expect(await readFile(join(out, 'report.md'), 'utf8')).toContain(`- CPU of the runs: ${model} (8 runs)`);
     expect(await readFile(join(out, 'report.md'), 'utf8')).toContain('| infobatch |');
     expect(await readFile(join(out, 'report.html'), 'utf8')).toContain('<svg');
