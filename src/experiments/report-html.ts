@@ -13,7 +13,7 @@
  */
 import { convergenceCheck, convergenceSentence } from './convergence.js';
 import { FRONTIER_METHOD_NAMES, frontierOf, type Frontier, type FrontierMethod, type FrontierPoint } from './frontier.js';
-import { formatScorePersistence, SCORE_PERSISTENCE_NOTE, scorePersistenceRows } from './score-persistence.js';
+import { formatScorePersistence, SCORE_PERSISTENCE_NOTE, scorePersistenceRows } from './score-persistence-table.js';
 import type { PairedDelta } from './paired-stats.js';
 import {
   formatInterval,

@@ -4,7 +4,7 @@
  */
 import { convergenceCheck, convergenceSentence } from './convergence.js';
 import { FRONTIER_METHOD_NAMES, frontierOf } from './frontier.js';
-import { formatScorePersistence, SCORE_PERSISTENCE_NOTE, scorePersistenceRows } from './score-persistence.js';
+import { formatScorePersistence, SCORE_PERSISTENCE_NOTE, scorePersistenceRows } from './score-persistence-table.js';
 import {
   formatInterval,
   formatNumber,

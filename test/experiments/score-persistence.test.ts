@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { renderHtmlReport } from '../../src/experiments/report-html.js';
 import { renderMarkdownReport } from '../../src/experiments/report-markdown.js';
 import type { BenchResults } from '../../src/experiments/results.js';
-import { averageRanks, scorePersistence, scorePersistenceRows } from '../../src/experiments/score-persistence.js';
+import { averageRanks, scorePersistence } from '../../src/experiments/score-persistence.js';
+import { scorePersistenceRows } from '../../src/experiments/score-persistence-table.js';
 import { syntheticResults } from './fixtures/synthetic-results.js';
 
 const ids = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
