@@ -13,7 +13,7 @@
  */
 import { convergenceCheck, convergenceSentence } from './convergence.js';
 import { FRONTIER_METHOD_NAMES, frontierOf, type Frontier, type FrontierMethod, type FrontierPoint } from './frontier.js';
-import { formatScorePersistence, SCORE_PERSISTENCE_NOTE, scorePersistenceRows } from './score-persistence-table.js';
+import { formatRankCorrelation, SCORE_PERSISTENCE_COLUMNS, SCORE_PERSISTENCE_NOTE, scorePersistenceCells, scorePersistenceRows } from './score-persistence-table.js';
 import type { PairedDelta } from './paired-stats.js';
 import {
   formatInterval,
@@ -486,7 +486,7 @@ function histogramFigures(results: BenchResults, summary: ResultsSummary): strin
       const title = `${policy.label} · seed ${run.seed} · epoch ${record.epoch + 1}`;
       const chart = histogramChart(h.edges ?? [], h.counts ?? [], threshold, index, frame, `score histogram, ${title}`);
       const total = (h.counts ?? []).filter(isFiniteNumber).reduce((a, b) => a + b, 0);
-      const carried = record.scorePersistence === undefined ? '' : `; rank correlation with the epoch's end ${formatScorePersistence(record.scorePersistence).rankCorrelation}`;
+      const carried = record.scorePersistence === undefined ? '' : `; rank correlation with the epoch's end ${formatRankCorrelation(record.scorePersistence.rankCorrelation)}`;
       out.push(figure(`histogram-${index}-${record.epoch}`, title, chart.svg, chart.marks, `${total} scores; kept ${formatPercent(record.keptFraction)} this epoch${isFiniteNumber(threshold) ? '' : '; no threshold'}${carried}`));
     }
   });
@@ -497,14 +497,10 @@ function histogramFigures(results: BenchResults, summary: ResultsSummary): strin
 function scorePersistenceHtml(results: BenchResults, summary: ResultsSummary): string {
   const rows = scorePersistenceRows(results, summary.policies.map((p) => p.label));
   if (rows.length === 0) return '';
-  const head = ['policy', 'seed', 'epoch', 'samples compared', 'rank correlation', 'stayed below the mean', 'below the mean at the end (all)'];
-  const body = rows.map((row) => {
-    const cells = formatScorePersistence(row.persistence);
-    return `<tr><td>${escapeHtml(row.label)}</td>${[String(row.seed), String(row.epoch), cells.samples, cells.rankCorrelation, cells.stayedBelowMean, cells.belowMeanAfter].map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`;
-  });
+  const body = rows.map((row) => `<tr>${scorePersistenceCells(row).map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`);
   return [
     '<h3>How per-sample scores carry over from one epoch to the next</h3>',
-    `<div class="table-wrap"><table class="summary persistence"><thead><tr>${head.map((h) => `<th scope="col">${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${body.join('')}</tbody></table></div>`,
+    `<div class="table-wrap"><table class="summary persistence"><thead><tr>${SCORE_PERSISTENCE_COLUMNS.map((h) => `<th scope="col">${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${body.join('')}</tbody></table></div>`,
     `<p class="notes">${escapeHtml(SCORE_PERSISTENCE_NOTE)}</p>`,
   ].join('\n');
 }

@@ -4,7 +4,7 @@
  */
 import { convergenceCheck, convergenceSentence } from './convergence.js';
 import { FRONTIER_METHOD_NAMES, frontierOf } from './frontier.js';
-import { formatScorePersistence, SCORE_PERSISTENCE_NOTE, scorePersistenceRows } from './score-persistence-table.js';
+import { SCORE_PERSISTENCE_COLUMNS, SCORE_PERSISTENCE_NOTE, scorePersistenceCells, scorePersistenceRows } from './score-persistence-table.js';
 import {
   formatInterval,
   formatNumber,
@@ -113,11 +113,8 @@ export function markdownScorePersistence(results: BenchResults, summary: Results
   const rows = scorePersistenceRows(results, summary.policies.map((p) => p.label));
   if (rows.length === 0) return [];
   const lines = ['### How per-sample scores carry over from one epoch to the next', '', escapeMarkdown(SCORE_PERSISTENCE_NOTE), ''];
-  lines.push('| policy | seed | epoch | samples compared | rank correlation | stayed below the mean | below the mean at the end (all) |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
-  for (const row of rows) {
-    const cells = formatScorePersistence(row.persistence);
-    lines.push(`| ${escapeMarkdown(row.label)} | ${row.seed} | ${row.epoch} | ${cells.samples} | ${cells.rankCorrelation} | ${cells.stayedBelowMean} | ${cells.belowMeanAfter} |`);
-  }
+  lines.push(`| ${SCORE_PERSISTENCE_COLUMNS.join(' | ')} |`, `|${SCORE_PERSISTENCE_COLUMNS.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`);
+  for (const row of rows) lines.push(`| ${scorePersistenceCells(row).map(escapeMarkdown).join(' | ')} |`);
   return lines;
 }
 

@@ -50,7 +50,7 @@ export function epochRecorder(ib: InfoBatch, options: EpochRecorderOptions): {
       scoresAtStart = null;
       if (histogramEpochs.includes(epoch)) {
         histograms.set(epoch, scoreHistogram(ib.scores, plan.stats.threshold));
-        scoresAtStart = { epoch, scores: Float32Array.from(ib.scores), visited: Int32Array.from(plan.indices) };
+        scoresAtStart = { epoch, scores: ib.scores.slice(), visited: plan.indices.slice() };
       }
       loopCpuEnd = Number.NaN;
       loopCpuStart = cpuSeconds();

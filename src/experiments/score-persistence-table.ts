@@ -29,14 +29,26 @@ export function scorePersistenceRows(results: BenchResults, labels: readonly str
   return rows;
 }
 
-/** The cells reports show for one {@link ScorePersistence}. */
-export function formatScorePersistence(p: ScorePersistence): { samples: string; rankCorrelation: string; stayedBelowMean: string; belowMeanAfter: string } {
-  return {
-    samples: String(p.samples),
-    rankCorrelation: formatNumber(p.rankCorrelation, 2),
-    stayedBelowMean: formatPercent(p.stayedBelowMean),
-    belowMeanAfter: formatPercent(p.belowMeanAfter),
-  };
+/** How reports write a rank correlation (two decimals). */
+export function formatRankCorrelation(value: number): string {
+  return formatNumber(value, 2);
+}
+
+/** The table's column headings, in the order of {@link scorePersistenceCells}. */
+export const SCORE_PERSISTENCE_COLUMNS: readonly string[] = Object.freeze([
+  'policy',
+  'seed',
+  'epoch',
+  'samples compared',
+  'rank correlation',
+  'stayed below the mean',
+  'below the mean at the end (all)',
+]);
+
+/** The cells of one row, as plain text (callers escape them for their format). */
+export function scorePersistenceCells(row: ScorePersistenceRow): string[] {
+  const p = row.persistence;
+  return [row.label, String(row.seed), String(row.epoch), String(p.samples), formatRankCorrelation(p.rankCorrelation), formatPercent(p.stayedBelowMean), formatPercent(p.belowMeanAfter)];
 }
 
 /** What the score persistence table says, in one paragraph. */

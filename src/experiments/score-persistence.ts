@@ -102,5 +102,6 @@ export function scorePersistence(before: ArrayLike<number>, after: ArrayLike<num
       if (y[i]! < meanAfter) stayed++;
     }
   }
+  // `below` is 0 only when rounding puts the mean on the smallest value (e.g. 1, 1, 1 + ε).
   return { samples: n, rankCorrelation: pearson(rx, ry), stayedBelowMean: below === 0 ? 0 : stayed / below, belowMeanAfter: belowAfter / n };
 }
