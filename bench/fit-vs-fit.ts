@@ -1,15 +1,20 @@
 /**
  * `model.fit` against `fitWithInfoBatch` on Fashion-MNIST, the same compiled model
- * ({@link exampleCnn}: conv layers, dropout, softmax, 'rmsprop', 'categoricalCrossentropy',
- * metrics ['accuracy']) and the same arguments (`epochs`, `batchSize`, `validationSplit`); only
- * the call differs. For each seed and method it prints the test accuracy, the training wall-clock
- * seconds and the process CPU seconds of the call.
+ * ({@link exampleCnn}: conv layers, dropout, softmax, 'rmsprop' or SGD with momentum
+ * (`--optimizer`), 'categoricalCrossentropy', metrics ['accuracy']) and the same arguments
+ * (`epochs`, `batchSize`, `validationSplit`); only the call differs. The third method,
+ * `model.fit@matched`, is the same-budget control: `model.fit` for fewer epochs,
+ * `round(epochs · (1 − saved))` with `saved` the fraction of sample passes `fitWithInfoBatch`
+ * saved on that seed (so it needs that run first). For each seed and method it prints the test
+ * accuracy, the training wall-clock seconds and the process CPU seconds of the call; at the end,
+ * each method's paired difference to `model.fit` with a Student-t 95% interval over the seeds.
  *
  * Resumable: each finished run is written to `<out>/<method>-seed<seed>.json` (temporary file,
  * fsync, rename), and runs whose file exists are skipped, so an interrupted benchmark continues
  * where it stopped. A summary (means over the seeds) is printed from all the files at the end.
  *
  * Run: `npm run bench:fit -- --epochs 10 --seeds 0,1,2 --out results/fit-vs-fit`
+ * SGD control, with the faster wasm kernels: `npm run bench:fit -- --optimizer sgd-momentum --fast-kernels --methods model.fit,fitWithInfoBatch,model.fit@matched --epochs 10 --seeds 0,1,2 --width 0.5 --out results/fit-vs-fit-sgd`
  * Quick check: `npm run bench:fit -- --train-limit 2000 --test-limit 1000 --epochs 1 --seeds 0 --out .cache/fit-bench`
  */
 import * as tf from '@tensorflow/tfjs';
@@ -21,16 +26,24 @@ import { parseArgs } from 'node:util';
 import { InfoBatch } from '../src/core/info-batch.js';
 import { loadBenchDataset } from '../src/experiments/datasets.js';
 import { datasetTensors } from '../src/experiments/train-run.js';
+import { pairedDelta } from '../src/experiments/paired-stats.js';
 import { fitWithInfoBatch, selectBackend } from '../src/tfjs/index.js';
-import { exampleCnn } from './fit-model.js';
+import { EXAMPLE_OPTIMIZERS, exampleCnn, type ExampleOptimizer } from './fit-model.js';
 
-const METHODS = ['model.fit', 'fitWithInfoBatch'] as const;
+const METHODS = ['model.fit', 'fitWithInfoBatch', 'model.fit@matched'] as const;
 type Method = (typeof METHODS)[number];
 
 interface RunRecord {
   readonly method: Method;
   readonly seed: number;
+  /** The bench's `--epochs` (for `model.fit@matched`, `trainedEpochs` says how many it trained). */
   readonly epochs: number;
+  /** Epochs actually trained; absent in records written before `model.fit@matched` existed (= `epochs`). */
+  readonly trainedEpochs?: number;
+  /** Absent in records written before `--optimizer` existed: those used 'rmsprop'. */
+  readonly optimizer?: ExampleOptimizer;
+  /** `'fast'` with `--fast-kernels`; absent (tfjs's own kernels) otherwise. */
+  readonly wasmKernels?: 'fast';
   readonly batchSize: number;
   readonly validationSplit: number;
   readonly width: number;
@@ -59,7 +72,9 @@ const { values: args } = parseArgs({
     'test-limit': { type: 'string' },
     'data-dir': { type: 'string', default: join('..', 'shared', 'data', 'fashion-mnist') },
     out: { type: 'string', default: join('results', 'fit-vs-fit') },
-    methods: { type: 'string', default: METHODS.join(',') },
+    methods: { type: 'string', default: 'model.fit,fitWithInfoBatch' },
+    optimizer: { type: 'string', default: 'rmsprop' },
+    'fast-kernels': { type: 'boolean', default: false },
   },
 });
 
@@ -129,12 +144,19 @@ if (methods.some((m) => !METHODS.includes(m))) {
   console.error(`bench:fit: --methods must be a comma-separated subset of ${METHODS.join(', ')} but got ${JSON.stringify(args.methods)}.`);
   process.exit(2);
 }
+const optimizer = args.optimizer as ExampleOptimizer;
+if (!EXAMPLE_OPTIMIZERS.includes(optimizer)) {
+  console.error(`bench:fit: --optimizer must be one of ${EXAMPLE_OPTIMIZERS.join(', ')} but got ${JSON.stringify(args.optimizer)}.`);
+  process.exit(2);
+}
+const fastKernels = args['fast-kernels'] === true;
 const trainLimit = args['train-limit'] === undefined ? undefined : positiveInteger('train-limit', args['train-limit']);
 const testLimit = args['test-limit'] === undefined ? undefined : positiveInteger('test-limit', args['test-limit']);
 const out = args.out;
-const fileOf = (method: Method, seed: number) => join(out, `${method === 'model.fit' ? 'model-fit' : 'fit-with-infobatch'}-seed${seed}.json`);
+const FILE_PREFIX: Record<Method, string> = { 'model.fit': 'model-fit', fitWithInfoBatch: 'fit-with-infobatch', 'model.fit@matched': 'model-fit-matched' };
+const fileOf = (method: Method, seed: number) => join(out, `${FILE_PREFIX[method]}-seed${seed}.json`);
 
-const backend = await selectBackend();
+const backend = await selectBackend({ fastWasmKernels: fastKernels });
 const dataDir = args['data-dir'];
 if (!existsSync(join(dataDir, 'train-images-idx3-ubyte.gz'))) {
   console.error(`bench:fit: no Fashion-MNIST files in ${dataDir} (pass --data-dir).`);
@@ -153,20 +175,31 @@ for (const seed of seeds) {
   for (const method of methods) {
     const path = fileOf(method, seed);
     const done = await readRecord(path);
-    if (done !== undefined && (done.epochs !== epochs || done.batchSize !== batchSize || done.trainSamples !== numSamples || done.width !== width || done.validationSplit !== validationSplit)) {
-      console.error(`bench:fit: ${path} holds a run with other settings (epochs ${done.epochs}, batch ${done.batchSize}, ${done.trainSamples} samples, width ${done.width}, validation split ${done.validationSplit}); use another --out folder.`);
+    const doneOptimizer = done?.optimizer ?? 'rmsprop';
+    const doneKernels = done?.wasmKernels ?? 'tfjs';
+    if (done !== undefined && (done.epochs !== epochs || done.batchSize !== batchSize || done.trainSamples !== numSamples || done.width !== width || done.validationSplit !== validationSplit || doneOptimizer !== optimizer || doneKernels !== (fastKernels ? 'fast' : 'tfjs'))) {
+      console.error(`bench:fit: ${path} holds a run with other settings (epochs ${done.epochs}, batch ${done.batchSize}, ${done.trainSamples} samples, width ${done.width}, validation split ${done.validationSplit}, optimizer ${doneOptimizer}, ${doneKernels} kernels); use another --out folder.`);
       process.exit(2);
     }
     if (done !== undefined) {
       console.log(`${method} seed ${seed}: done before (${path}), skipped`);
       continue;
     }
-    const model = exampleCnn({ seed, width });
-    const fitArgs = { epochs, batchSize, validationSplit, verbose: 0 } as const;
+    let trainedEpochs = epochs;
+    if (method === 'model.fit@matched') {
+      const pruned = await readRecord(fileOf('fitWithInfoBatch', seed));
+      if (pruned?.infobatch === undefined) {
+        console.error(`bench:fit: model.fit@matched seed ${seed} needs the fitWithInfoBatch run of seed ${seed} first (${fileOf('fitWithInfoBatch', seed)}); list fitWithInfoBatch before it in --methods.`);
+        process.exit(2);
+      }
+      trainedEpochs = Math.max(1, Math.round(epochs * (1 - pruned.infobatch.savedFraction)));
+    }
+    const model = exampleCnn({ seed, width, optimizer });
+    const fitArgs = { epochs: trainedEpochs, batchSize, validationSplit, verbose: 0 } as const;
     const ib = new InfoBatch({ numSamples: numTrain, numEpochs: epochs, seed });
     const cpuStart = process.cpuUsage();
     const start = performance.now();
-    const history = method === 'model.fit' ? await model.fit(x, y, fitArgs) : await fitWithInfoBatch(model, x, y, { ...fitArgs, infobatch: ib });
+    const history = method === 'fitWithInfoBatch' ? await fitWithInfoBatch(model, x, y, { ...fitArgs, infobatch: ib }) : await model.fit(x, y, fitArgs);
     const trainSeconds = (performance.now() - start) / 1000;
     const cpu = process.cpuUsage(cpuStart);
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
@@ -182,6 +215,9 @@ for (const seed of seeds) {
       method,
       seed,
       epochs,
+      trainedEpochs,
+      optimizer,
+      ...(fastKernels && { wasmKernels: 'fast' as const }),
       batchSize,
       validationSplit,
       width,
@@ -197,18 +233,24 @@ for (const seed of seeds) {
     };
     await writeDurably(path, `${JSON.stringify(record, null, 2)}\n`);
     model.dispose();
-    console.log(`${method} seed ${seed}: test accuracy ${testAccuracy!.toFixed(4)}, training ${trainSeconds.toFixed(1)} s, CPU ${cpuSeconds.toFixed(1)} s${record.infobatch ? `, samples visited ${(1 - record.infobatch.savedFraction).toFixed(3)} of full` : ''} -> ${path}`);
+    console.log(`${method} seed ${seed}${trainedEpochs !== epochs ? ` (${trainedEpochs} epochs)` : ''}: test accuracy ${testAccuracy!.toFixed(4)}, training ${trainSeconds.toFixed(1)} s, CPU ${cpuSeconds.toFixed(1)} s${record.infobatch ? `, samples visited ${(1 - record.infobatch.savedFraction).toFixed(3)} of full` : ''} -> ${path}`);
   }
 }
 tf.dispose([y, yTest]);
 data.dispose();
 
-console.log('\nmethod              seeds  test accuracy (mean ± sd)  training s (mean)  CPU s (mean)');
+const recordsOf = async (method: Method) => (await Promise.all(seeds.map((seed) => readRecord(fileOf(method, seed))))).filter((r): r is RunRecord => r !== undefined);
+const accuracyBySeed = (records: readonly RunRecord[]) => new Map(records.map((r) => [r.seed, 100 * r.testAccuracy]));
+const reference = accuracyBySeed(await recordsOf('model.fit'));
+console.log('\nmethod              seeds  test accuracy (mean ± sd)  training s (mean)  CPU s (mean)  Δ vs model.fit (points, paired, 95% CI)');
 for (const method of methods) {
-  const records = (await Promise.all(seeds.map((seed) => readRecord(fileOf(method, seed))))).filter((r): r is RunRecord => r !== undefined);
+  const records = await recordsOf(method);
   if (records.length === 0) continue;
+  const delta = method === 'model.fit' ? null : pairedDelta(accuracyBySeed(records), reference);
+  const signed = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(2)}`;
+  const deltaText = delta === null ? '' : `  ${signed(delta.mean)} [${delta.ciLow === null ? 'n/a' : `${signed(delta.ciLow)}, ${signed(delta.ciHigh!)}`}], ${delta.n} seed${delta.n === 1 ? '' : 's'}`;
   const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
   const sd = (values: number[]) => (values.length < 2 ? 0 : Math.sqrt(values.reduce((a, v) => a + (v - mean(values)) ** 2, 0) / (values.length - 1)));
   const accuracies = records.map((r) => r.testAccuracy);
-  console.log(`${method.padEnd(18)}  ${String(records.length).padStart(5)}  ${mean(accuracies).toFixed(4)} ± ${sd(accuracies).toFixed(4)}${' '.repeat(10)}${mean(records.map((r) => r.trainSeconds)).toFixed(1).padStart(17)}  ${mean(records.map((r) => r.cpuSeconds)).toFixed(1).padStart(12)}`);
+  console.log(`${method.padEnd(18)}  ${String(records.length).padStart(5)}  ${mean(accuracies).toFixed(4)} ± ${sd(accuracies).toFixed(4)}${' '.repeat(10)}${mean(records.map((r) => r.trainSeconds)).toFixed(1).padStart(17)}  ${mean(records.map((r) => r.cpuSeconds)).toFixed(1).padStart(12)}${deltaText}`);
 }
