@@ -13,6 +13,7 @@ import { renderHtmlReport } from '../experiments/report-html.js';
 import { renderMarkdownReport } from '../experiments/report-markdown.js';
 import { readResultsFile } from '../experiments/results-file.js';
 import { getTask } from '../experiments/tasks/registry.js';
+import { CLASSIFICATION_OPTIMIZERS, type ClassificationOptimizer } from '../experiments/train-run.js';
 import { TASK_NAMES, type Task, type TaskName } from '../experiments/tasks/task.js';
 import { selectBackend } from '../tfjs/backend.js';
 import { outFolder, seedList, strictNumber, usageError, USAGE_EXIT_CODE } from './args.js';
@@ -47,6 +48,11 @@ function taskName(value: string): 'classification' | TaskName {
     throw usageError(`expected classification, ${TASK_NAMES.join(', ')}; got ${JSON.stringify(value)}`);
   }
   return value as 'classification' | TaskName;
+}
+
+function optimizerName(value: string): ClassificationOptimizer {
+  if (!(CLASSIFICATION_OPTIMIZERS as readonly string[]).includes(value)) throw usageError(`expected ${CLASSIFICATION_OPTIMIZERS.join(' or ')}, got ${JSON.stringify(value)}`);
+  return value as ClassificationOptimizer;
 }
 
 function modelKind(value: string): ModelKind {
@@ -134,7 +140,8 @@ program
   .option('--seeds <list>', 'a count (3 = seeds 0,1,2), a range (5..7) or a list of two or more seeds (0,4,7)', seedList, [0, 1, 2])
   .option('--policies <list>', 'comma-separated: full, infobatch[:r=0.3|:target=0.4], infobatch-no-rescale, infobatch-no-anneal, random, random@matched, full@matched, static-random, ucb, epsilon-greedy, seta (default: full,infobatch)', policyList)
   .option('--batch-size <n>', "batch size (default 128; with --task, the task's default)", positiveInteger)
-  .option('--lr <x>', "peak learning rate, cosine per epoch (default 0.05 for SGD; with --task, the task's default for Adam)", positiveNumber)
+  .option('--optimizer <name>', `classification: ${CLASSIFICATION_OPTIMIZERS.join(' or ')} (default sgd-momentum; the task families always use Adam)`, optimizerName)
+  .option('--lr <x>', "peak learning rate, cosine per epoch (default 0.05 for SGD, 0.001 for Adam; with --task, the task's default for Adam)", positiveNumber)
   .option('--momentum <x>', 'SGD momentum (classification)', nonNegativeNumber, 0.9)
   .option('--weight-decay <x>', 'SGD weight decay, L2 on kernels (classification)', nonNegativeNumber, 5e-4)
   .option('--train-limit <n>', "use only the first n training samples (smoke runs; with --task, default: the task's size)", positiveInteger)
@@ -142,14 +149,17 @@ program
   .option('--name <name>', 'name shown in the reports')
   .action(async (options: {
     out: string; task: 'classification' | TaskName; dataset: string; dataDir?: string; download?: boolean; model: ModelKind; epochs?: number; seeds: number[]; policies?: PolicySpec[];
-    batchSize?: number; lr?: number; momentum: number; weightDecay: number; trainLimit?: number; testLimit?: number; name?: string;
-  }) => {
+    batchSize?: number; lr?: number; optimizer?: ClassificationOptimizer; momentum: number; weightDecay: number; trainLimit?: number; testLimit?: number; name?: string;
+  }, command: Command) => {
+    if (options.task !== 'classification' && options.optimizer !== undefined) {
+      command.error(`error: --optimizer applies to classification only; the ${options.task} task always trains with Adam (drop --optimizer).`, { exitCode: USAGE_EXIT_CODE, code: 'infobatch.usage' });
+    }
     requireDataDir('bench', options.dataset, options.dataDir, options.task);
     const policies = options.policies ?? parsePolicySpecs('full,infobatch');
     const task: Task | undefined = options.task === 'classification' ? undefined : getTask(options.task);
     const epochs = options.epochs ?? task?.defaults.epochs ?? 15;
     const batchSize = options.batchSize ?? task?.defaults.batchSize ?? 128;
-    const learningRate = options.lr ?? task?.defaults.learningRate ?? 0.05;
+    const learningRate = options.lr ?? task?.defaults.learningRate ?? (options.optimizer === 'adam' ? 0.001 : 0.05);
     const trainLimit = options.trainLimit ?? task?.defaults.trainLimit;
     const testLimit = options.testLimit ?? task?.defaults.testLimit;
     const backendName = await backend();
@@ -168,6 +178,7 @@ program
       seeds: options.seeds,
       policies,
       learningRate,
+      ...(options.optimizer !== undefined && { optimizer: options.optimizer }),
       momentum: options.momentum,
       weightDecay: options.weightDecay,
       out: options.out,

@@ -12,7 +12,7 @@ import type { BenchResults, EpochRecord, RunImage, RunResult } from './results.j
 import { renderHtmlReport } from './report-html.js';
 import { renderMarkdownReport } from './report-markdown.js';
 import { parseResults } from './results-file.js';
-import { datasetTensors, runTraining, warmUp } from './train-run.js';
+import { datasetTensors, runTraining, warmUp, type ClassificationOptimizer } from './train-run.js';
 import { loadBenchDataset } from './datasets.js';
 import { getTask } from './tasks/registry.js';
 import { runTaskTraining, warmUpTask } from './tasks/run-task.js';
@@ -25,7 +25,8 @@ export interface BenchOptions {
   /**
    * What to train: 'classification' (the default: `dataset` with `model`, SGD with momentum), or a
    * task family (`mae`, `diffusion`, `lm`, `segmentation`), which brings its own data, model, loss
-   * and metric and trains with Adam; `dataset`, `model`, `momentum` and `weightDecay` are then unused.
+   * and metric and trains with Adam; `dataset`, `model`, `optimizer`, `momentum` and `weightDecay`
+   * are then unused.
    */
   readonly task?: 'classification' | TaskName;
   /** The exact command line, written into the results and reports. */
@@ -39,6 +40,12 @@ export interface BenchOptions {
   readonly seeds: readonly number[];
   readonly policies: readonly PolicySpec[];
   readonly learningRate: number;
+  /**
+   * Classification's optimizer; recorded in `config.optimizer` only when it is `'adam'`, so
+   * benches started before this option existed resume unchanged.
+   * @defaultValue 'sgd-momentum'
+   */
+  readonly optimizer?: ClassificationOptimizer;
   readonly momentum: number;
   readonly weightDecay: number;
   readonly trainLimit?: number;
@@ -111,6 +118,7 @@ function configOf(options: BenchOptions): BenchResults['config'] {
     batchSize: options.batchSize,
     seeds: [...options.seeds],
     learningRate: options.learningRate,
+    ...(options.optimizer === 'adam' && { optimizer: 'adam' }),
     momentum: options.momentum,
     weightDecay: options.weightDecay,
     trainLimit: options.trainLimit ?? null,
@@ -160,7 +168,7 @@ async function classificationTrainer(options: BenchOptions): Promise<BenchTraine
   const data = datasetTensors(split);
   return {
     numTrain: split.train.numSamples,
-    warmUp: () => warmUp(data, { model: options.model, batchSize: options.batchSize }),
+    warmUp: () => warmUp(data, { model: options.model, batchSize: options.batchSize, ...(options.optimizer !== undefined && { optimizer: options.optimizer }) }),
     train: async ({ label, policy, seed, epochs, histogramEpochs, onEpoch }) => ({
       run: await runTraining(data, {
         label,
@@ -170,6 +178,7 @@ async function classificationTrainer(options: BenchOptions): Promise<BenchTraine
         epochs,
         batchSize: options.batchSize,
         learningRate: options.learningRate,
+        ...(options.optimizer !== undefined && { optimizer: options.optimizer }),
         momentum: options.momentum,
         weightDecay: options.weightDecay,
         histogramEpochs,

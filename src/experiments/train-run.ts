@@ -10,6 +10,15 @@ import { createModel, type ModelKind } from './models.js';
 import type { EpochRecord, RunResult } from './results.js';
 import { epochRecorder, runResult } from './run-record.js';
 
+/**
+ * Optimizers of the classification recipe: `'sgd-momentum'` (the bench recipe's; `momentum` and
+ * `weightDecay` as L2) or `'adam'` (tfjs's defaults β1 0.9, β2 0.999, ε 1e-7; `weightDecay` still
+ * as L2, `momentum` unused). Both follow the cosine schedule from `learningRate`.
+ */
+export const CLASSIFICATION_OPTIMIZERS = ['sgd-momentum', 'adam'] as const;
+/** One of {@link CLASSIFICATION_OPTIMIZERS}. */
+export type ClassificationOptimizer = (typeof CLASSIFICATION_OPTIMIZERS)[number];
+
 /** The recipe of one training run (see ../shared/docs/bench-recipe.md). */
 export interface TrainRunOptions {
   readonly label: string;
@@ -19,6 +28,9 @@ export interface TrainRunOptions {
   readonly epochs: number;
   readonly batchSize: number;
   readonly learningRate: number;
+  /** @defaultValue 'sgd-momentum' */
+  readonly optimizer?: ClassificationOptimizer;
+  /** SGD momentum (unused with `'adam'`). */
   readonly momentum: number;
   /** SGD weight decay, applied as an L2 penalty of `weightDecay / 2 · Σw²` on kernels. */
   readonly weightDecay: number;
@@ -81,9 +93,9 @@ export async function evaluateClassifier(model: tf.LayersModel, x: tf.Tensor, y:
  * model's initial weights depend on the seed alone, so every policy starts from the same weights.
  */
 export async function runTraining(data: DatasetTensors, options: TrainRunOptions): Promise<RunResult> {
-  const { label, policy, seed, epochs, batchSize, learningRate, momentum, weightDecay, histogramEpochs = [], onEpoch } = options;
+  const { label, policy, seed, epochs, batchSize, learningRate, optimizer: optimizerName = 'sgd-momentum', momentum, weightDecay, histogramEpochs = [], onEpoch } = options;
   const model = createModel(options.model, { inputShape: data.sampleShape, numClasses: data.numClasses, seed, l2: weightDecay / 2 });
-  const optimizer = tf.train.momentum(learningRate, momentum);
+  const optimizer = optimizerName === 'adam' ? tf.train.adam(learningRate) : tf.train.momentum(learningRate, momentum);
   const numSamples = data.trainX.shape[0]!;
   const ib = new InfoBatch({ numSamples, numEpochs: epochs, seed, policy: createPolicy(policy) });
   const lr = cosineSchedule({ baseLr: learningRate, totalEpochs: epochs });
@@ -118,7 +130,7 @@ export async function runTraining(data: DatasetTensors, options: TrainRunOptions
  * whichever timed run comes first. JIT tier-up takes a few seconds of hot code, so the rounds
  * repeat until one is no more than 10% faster than the one before (at most `maxRounds`).
  */
-export async function warmUp(data: DatasetTensors, options: Pick<TrainRunOptions, 'model' | 'batchSize'>, samples = 1280, maxRounds = 6): Promise<void> {
+export async function warmUp(data: DatasetTensors, options: Pick<TrainRunOptions, 'model' | 'batchSize' | 'optimizer'>, samples = 1280, maxRounds = 6): Promise<void> {
   let previous = Infinity;
   for (let round = 0; round < maxRounds; round++) {
     const started = performance.now();
@@ -129,7 +141,7 @@ export async function warmUp(data: DatasetTensors, options: Pick<TrainRunOptions
   }
 }
 
-async function warmUpRound(data: DatasetTensors, options: Pick<TrainRunOptions, 'model' | 'batchSize'>, samples: number): Promise<void> {
+async function warmUpRound(data: DatasetTensors, options: Pick<TrainRunOptions, 'model' | 'batchSize' | 'optimizer'>, samples: number): Promise<void> {
   // The same last partial batch and the same evaluation size as the real runs: their shapes are warm too.
   const numTrain = data.trainX.shape[0]!;
   const trainCount = Math.min(samples + (numTrain % options.batchSize), numTrain);
@@ -144,7 +156,7 @@ async function warmUpRound(data: DatasetTensors, options: Pick<TrainRunOptions, 
     dispose: () => tf.dispose([small.trainX, small.trainY, small.testX, small.testY]),
   };
   try {
-    await runTraining(small, { label: 'warm-up', policy: { name: 'infobatch' }, seed: 0, model: options.model, epochs: 2, batchSize: options.batchSize, learningRate: 0.01, momentum: 0.9, weightDecay: 0 });
+    await runTraining(small, { label: 'warm-up', policy: { name: 'infobatch' }, seed: 0, model: options.model, epochs: 2, batchSize: options.batchSize, learningRate: 0.01, ...(options.optimizer !== undefined && { optimizer: options.optimizer }), momentum: 0.9, weightDecay: 0 });
   } finally {
     small.dispose();
   }

@@ -39,6 +39,8 @@ describe('infobatch bench: bad arguments fail before anything trains, with exit 
     [['--seeds', '3,'], /--seeds.*"" is not a seed/],
     [['--seeds', ''], /--seeds.*"" is not a seed/],
     [['--momentum', ''], /--momentum.*expected a number >= 0, got ""/],
+    [['--optimizer', 'rmsprop'], /--optimizer.*expected sgd-momentum or adam, got "rmsprop"/],
+    [['--task', 'lm', '--optimizer', 'adam'], /--optimizer applies to classification only; the lm task always trains with Adam/],
   ])('%j', async (args, message) => {
     expectUsage(await bench(...args), message);
     expect(existsSync(join(dir, 'bench'))).toBe(false);

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBench, type BenchOptions } from '../../src/experiments/bench.js';
 import { mergeResults } from '../../src/experiments/merge-results.js';
@@ -129,6 +130,28 @@ describe('runBench', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+  it('trains classification with Adam when asked, records it, and keeps SGD benches resumable', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'infobatch-bench-adam-'));
+    try {
+      const sgd = await runBench({ ...options(join(dir, 'sgd')), seeds: [0], policies: parsePolicySpecs('full,infobatch') });
+      // The default optimizer is not written, so benches started before the option existed resume.
+      expect(sgd.config).not.toHaveProperty('optimizer');
+      const explicit = await runBench({ ...options(join(dir, 'sgd')), optimizer: 'sgd-momentum', seeds: [0], policies: parsePolicySpecs('full,infobatch') });
+      expect(explicit.runs).toEqual(sgd.runs);
+      const tensorsBefore = tf.memory().numTensors;
+      const adam = await runBench({ ...options(join(dir, 'adam')), optimizer: 'adam', learningRate: 0.003, seeds: [0], policies: parsePolicySpecs('full,infobatch') });
+      expect(tf.memory().numTensors).toBe(tensorsBefore);
+      expect(adam.config).toMatchObject({ optimizer: 'adam', learningRate: 0.003 });
+      const finalLoss = (results: BenchResults, label: string) => results.runs.find((r) => r.label === label)!.epochs.at(-1)!.trainLoss;
+      // Both learn (the synthetic data is easy), along different paths.
+      for (const results of [sgd, adam]) expect(finalLoss(results, 'full')).toBeLessThan(results.runs[0]!.epochs[0]!.trainLoss);
+      expect(finalLoss(adam, 'full')).not.toBeCloseTo(finalLoss(sgd, 'full'), 6);
+      await expect(runBench({ ...options(join(dir, 'adam')), learningRate: 0.003, seeds: [0], policies: parsePolicySpecs('full,infobatch') })).rejects.toThrow(/another configuration/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('trains the EL2N rival and the coreset + InfoBatch combinator end to end', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'infobatch-bench-rivals-'));
     try {
