@@ -14,6 +14,7 @@
 import { convergenceCheck, convergenceSentence } from './convergence.js';
 import { FRONTIER_METHOD_NAMES, frontierOf, type Frontier, type FrontierMethod, type FrontierPoint } from './frontier.js';
 import { formatRankCorrelation, SCORE_PERSISTENCE_COLUMNS, SCORE_PERSISTENCE_NOTE, scorePersistenceCells, scorePersistenceRows } from './score-persistence-table.js';
+import { stalledRuns, stalledRunsSentence } from './stalled-runs.js';
 import type { PairedDelta } from './paired-stats.js';
 import {
   formatInterval,
@@ -24,6 +25,7 @@ import {
   formatSigned,
   isFiniteNumber,
   metricFormat,
+  reportScale,
   SUMMARY_KEYS,
   summaryNotes,
   readingLine,
@@ -737,6 +739,7 @@ export function renderHtmlReport(results: BenchResults, options: HtmlReportOptio
   const env = results.environment;
   const notes = summaryNotes(summary, format).join(' ');
   const convergence = summary.baselineLabel === null ? null : convergenceCheck(results, summary.baselineLabel, format);
+  const stalled = stalledRunsSentence(stalledRuns(results), format, reportScale(results));
 
   const body = [
     '<div id="error-banner" hidden></div>',
@@ -759,6 +762,7 @@ export function renderHtmlReport(results: BenchResults, options: HtmlReportOptio
     summaryTableHtml(summary, format),
     `<p class="notes">${escapeHtml(notes)}</p>`,
     ...(convergence === null ? [] : [`<p class="notes convergence">${escapeHtml(convergenceSentence(convergence, format))}</p>`]),
+    ...(stalled === null ? [] : [`<p class="notes stalled"><strong>${escapeHtml(stalled)}</strong></p>`]),
     '<h3>Reading</h3>',
     `<ul class="reading">${summary.policies.map((p) => `<li>${escapeHtml(readingLine(p, summary.baselineLabel, format))}</li>`).join('')}</ul>`,
     '<h2>Plots</h2>',

@@ -5,6 +5,7 @@
 import { convergenceCheck, convergenceSentence } from './convergence.js';
 import { FRONTIER_METHOD_NAMES, frontierOf } from './frontier.js';
 import { SCORE_PERSISTENCE_COLUMNS, SCORE_PERSISTENCE_NOTE, scorePersistenceCells, scorePersistenceRows } from './score-persistence-table.js';
+import { stalledRuns, stalledRunsSentence } from './stalled-runs.js';
 import {
   formatInterval,
   formatNumber,
@@ -12,6 +13,7 @@ import {
   formatPercent,
   formatSigned,
   metricFormat,
+  reportScale,
   readingLine,
   SUMMARY_KEYS,
   summaryNotes,
@@ -149,6 +151,8 @@ export function renderMarkdownReport(results: BenchResults, summary: ResultsSumm
   out.push(escapeMarkdown(notes.join(' ')), '');
   const convergence = summary.baselineLabel === null ? null : convergenceCheck(results, summary.baselineLabel, format);
   if (convergence !== null) out.push(escapeMarkdown(convergenceSentence(convergence, format)), '');
+  const stalled = stalledRunsSentence(stalledRuns(results), format, reportScale(results));
+  if (stalled !== null) out.push(`**${escapeMarkdown(stalled)}**`, '');
   out.push(...markdownPerSeedTable(summary), '');
   const persistence = markdownScorePersistence(results, summary);
   if (persistence.length > 0) out.push(...persistence, '');
