@@ -27,6 +27,7 @@ import { InfoBatch } from '../src/core/info-batch.js';
 import { loadBenchDataset } from '../src/experiments/datasets.js';
 import { datasetTensors } from '../src/experiments/train-run.js';
 import { pairedDelta } from '../src/experiments/paired-stats.js';
+import { formatInterval, formatSigned } from '../src/experiments/results.js';
 import { fitWithInfoBatch, selectBackend } from '../src/tfjs/index.js';
 import { EXAMPLE_OPTIMIZERS, exampleCnn, type ExampleOptimizer } from './fit-model.js';
 
@@ -247,8 +248,7 @@ for (const method of methods) {
   const records = await recordsOf(method);
   if (records.length === 0) continue;
   const delta = method === 'model.fit' ? null : pairedDelta(accuracyBySeed(records), reference);
-  const signed = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(2)}`;
-  const deltaText = delta === null ? '' : `  ${signed(delta.mean)} [${delta.ciLow === null ? 'n/a' : `${signed(delta.ciLow)}, ${signed(delta.ciHigh!)}`}], ${delta.n} seed${delta.n === 1 ? '' : 's'}`;
+  const deltaText = delta === null ? '' : `  ${formatSigned(delta.mean, 2)} ${formatInterval(delta, 2)}, ${delta.n} seed${delta.n === 1 ? '' : 's'}`;
   const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
   const sd = (values: number[]) => (values.length < 2 ? 0 : Math.sqrt(values.reduce((a, v) => a + (v - mean(values)) ** 2, 0) / (values.length - 1)));
   const accuracies = records.map((r) => r.testAccuracy);
