@@ -16,9 +16,9 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { SeededRandom } from '../../core/random.js';
-import { takeFirst, type Dataset } from '../../data/dataset.js';
-import { loadIdxDataset } from '../../data/node.js';
+import type { Dataset } from '../../data/dataset.js';
 import { meanSquaredError, type TrainableModel } from '../../tfjs/index.js';
+import { loadBenchDataset } from '../datasets.js';
 import { dense, denseParams, layerNorm, layerNormParams, ParamSet, sinusoidalEmbedding, type DenseParams, type LayerNormParams } from './layers.js';
 import { encodeGreyPng, tileGrid } from './png.js';
 import type { Task, TaskArtifact, TaskData, TaskEvaluation, TaskLoadOptions, TaskRun } from './task.js';
@@ -251,10 +251,8 @@ export const diffusionTask: Task<DiffusionData> = {
   dataFolders: ['mnist'],
 
   async load(options: TaskLoadOptions = {}): Promise<DiffusionData> {
-    const { dataDir = join('..', 'shared', 'data'), trainLimit, testLimit } = options;
-    const split = await loadIdxDataset('mnist', join(dataDir, 'mnist'));
-    const train = trainLimit === undefined ? split.train : takeFirst(split.train, Math.min(trainLimit, split.train.numSamples));
-    const test = testLimit === undefined ? split.test : takeFirst(split.test, Math.min(testLimit, split.test.numSamples));
+    const { dataDir = join('..', 'shared', 'data') } = options;
+    const { train, test } = await loadBenchDataset('mnist', { ...options, dataDir: join(dataDir, 'mnist') });
     const images = tf.tensor2d(downscale(train), [train.numSamples, PIXELS]);
     const clean = tf.tensor2d(downscale(test), [test.numSamples, PIXELS]);
     const corruption = drawCorruption(test.numSamples, SeededRandom.derive(EVAL_SEED, 0));

@@ -18,9 +18,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { InfoBatchError } from '../../core/errors.js';
 import { SeededRandom } from '../../core/random.js';
-import { takeFirst } from '../../data/dataset.js';
-import { loadIdxDataset } from '../../data/node.js';
 import { meanSquaredError, sparseSoftmaxCrossEntropy, type TrainableModel } from '../../tfjs/index.js';
+import { loadBenchDataset } from '../datasets.js';
 import { blockParams, dense, denseParams, layerNorm, layerNormParams, ParamSet, transformerBlock, type BlockParams, type DenseParams, type LayerNormParams } from './layers.js';
 import type { Task, TaskData, TaskEvaluation, TaskLoadOptions, TaskRun } from './task.js';
 
@@ -287,10 +286,8 @@ export const maeTask: Task<MaeData> = {
   dataFolders: ['fashion-mnist'],
 
   async load(options: TaskLoadOptions = {}): Promise<MaeData> {
-    const { dataDir = join('..', 'shared', 'data'), trainLimit, testLimit } = options;
-    const split = await loadIdxDataset('fashion-mnist', join(dataDir, 'fashion-mnist'));
-    const train = trainLimit === undefined ? split.train : takeFirst(split.train, Math.min(trainLimit, split.train.numSamples));
-    const test = testLimit === undefined ? split.test : takeFirst(split.test, Math.min(testLimit, split.test.numSamples));
+    const { dataDir = join('..', 'shared', 'data') } = options;
+    const { train, test } = await loadBenchDataset('fashion-mnist', { ...options, dataDir: join(dataDir, 'fashion-mnist') });
     const probeCount = Math.min(PROBE_SAMPLES, train.numSamples);
     const trainPatches = tf.tensor3d(patchify(train.x, train.numSamples), [train.numSamples, NUM_PATCHES, PATCH_DIM]);
     const testPatches = tf.tensor3d(patchify(test.x, test.numSamples), [test.numSamples, NUM_PATCHES, PATCH_DIM]);
