@@ -183,4 +183,16 @@ describe('mergeResults', () => {
     expect(() => mergeResults([a, a])).toThrow(/appears twice/);
     expect(() => mergeResults([a, { ...b, config: { ...b.config, epochs: 9 } }])).toThrow(/recipes differ/);
   });
+
+  it('merges benches of one recipe that ran different seeds, and lists the union of their seeds', async () => {
+    const results = JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as BenchResults;
+    const run = results.runs[0]!;
+    const early = { ...results, config: { ...results.config, seeds: [2, 0] }, runs: [{ ...run, seed: 0 }, { ...run, seed: 2 }] };
+    const late = { ...results, config: { ...results.config, seeds: [4, 3] }, runs: [{ ...run, seed: 3 }, { ...run, seed: 4 }] };
+    const merged = mergeResults([late, early]);
+    expect(merged.config.seeds).toEqual([0, 2, 3, 4]);
+    expect(merged.runs.map((r) => r.seed)).toEqual([3, 4, 0, 2]);
+    expect(late.config.seeds).toEqual([4, 3]);
+    expect(() => mergeResults([early, { ...late, config: { ...late.config, learningRate: 0.1 } }])).toThrow(/recipes differ/);
+  });
 });
