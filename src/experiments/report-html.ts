@@ -13,6 +13,7 @@
  */
 import { convergenceCheck, convergenceSentence } from './convergence.js';
 import { FRONTIER_METHOD_NAMES, frontierOf, type Frontier, type FrontierMethod, type FrontierPoint } from './frontier.js';
+import { SAVED_CPU_NOTE, savedCpuTable } from './saved-cpu-table.js';
 import { formatRankCorrelation, SCORE_PERSISTENCE_COLUMNS, SCORE_PERSISTENCE_NOTE, scorePersistenceCells, scorePersistenceRows } from './score-persistence-table.js';
 import { stalledRuns, stalledRunsSentence } from './stalled-runs.js';
 import type { PairedDelta } from './paired-stats.js';
@@ -495,6 +496,18 @@ function histogramFigures(results: BenchResults, summary: ResultsSummary): strin
   return out;
 }
 
+/** The saved-CPU-per-seed table ({@link savedCpuTable}), or nothing when no label has a paired CPU saving. */
+function savedCpuHtml(results: BenchResults, summary: ResultsSummary): string {
+  const table = savedCpuTable(results, summary);
+  if (table === null) return '';
+  const body = table.rows.map((row) => `<tr>${row.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`);
+  return [
+    '<h3>Saved CPU time, per seed</h3>',
+    `<div class="table-wrap"><table class="summary saved-cpu"><thead><tr>${table.columns.map((h) => `<th scope="col">${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${body.join('')}</tbody></table></div>`,
+    `<p class="notes">${escapeHtml(SAVED_CPU_NOTE)}</p>`,
+  ].join('\n');
+}
+
 /** The score persistence table, or nothing when no run recorded one. */
 function scorePersistenceHtml(results: BenchResults, summary: ResultsSummary): string {
   const rows = scorePersistenceRows(results, summary.policies.map((p) => p.label));
@@ -763,6 +776,7 @@ export function renderHtmlReport(results: BenchResults, options: HtmlReportOptio
     `<p class="notes">${escapeHtml(notes)}</p>`,
     ...(convergence === null ? [] : [`<p class="notes convergence">${escapeHtml(convergenceSentence(convergence, format))}</p>`]),
     ...(stalled === null ? [] : [`<p class="notes stalled"><strong>${escapeHtml(stalled)}</strong></p>`]),
+    savedCpuHtml(results, summary),
     '<h3>Reading</h3>',
     `<ul class="reading">${summary.policies.map((p) => `<li>${escapeHtml(readingLine(p, summary.baselineLabel, format))}</li>`).join('')}</ul>`,
     '<h2>Plots</h2>',

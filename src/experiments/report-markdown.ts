@@ -4,6 +4,7 @@
  */
 import { convergenceCheck, convergenceSentence } from './convergence.js';
 import { FRONTIER_METHOD_NAMES, frontierOf } from './frontier.js';
+import { SAVED_CPU_NOTE, savedCpuTable } from './saved-cpu-table.js';
 import { SCORE_PERSISTENCE_COLUMNS, SCORE_PERSISTENCE_NOTE, scorePersistenceCells, scorePersistenceRows } from './score-persistence-table.js';
 import { stalledRuns, stalledRunsSentence } from './stalled-runs.js';
 import {
@@ -88,6 +89,19 @@ export function markdownPerSeedTable(summary: ResultsSummary): string[] {
 }
 
 /**
+ * The saved-CPU-per-seed table ({@link savedCpuTable}) as Markdown lines, or nothing when no label
+ * has a paired CPU saving.
+ */
+export function markdownSavedCpuTable(results: BenchResults, summary: ResultsSummary): string[] {
+  const table = savedCpuTable(results, summary);
+  if (table === null) return [];
+  const lines = ['### Saved CPU time, per seed', '', escapeMarkdown(SAVED_CPU_NOTE), ''];
+  lines.push(`| ${table.columns.map(escapeMarkdown).join(' | ')} |`, `|${table.columns.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`);
+  for (const row of table.rows) lines.push(`| ${row.map(escapeMarkdown).join(' | ')} |`);
+  return lines;
+}
+
+/**
  * The frontier section (table and sentences) as Markdown lines, or nothing when the results have
  * no frontier (see {@link frontierOf}).
  */
@@ -154,6 +168,8 @@ export function renderMarkdownReport(results: BenchResults, summary: ResultsSumm
   const stalled = stalledRunsSentence(stalledRuns(results), format, reportScale(results));
   if (stalled !== null) out.push(`**${escapeMarkdown(stalled)}**`, '');
   out.push(...markdownPerSeedTable(summary), '');
+  const savedCpu = markdownSavedCpuTable(results, summary);
+  if (savedCpu.length > 0) out.push(...savedCpu, '');
   const persistence = markdownScorePersistence(results, summary);
   if (persistence.length > 0) out.push(...persistence, '');
 

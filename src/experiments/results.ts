@@ -197,6 +197,8 @@ export interface PolicySummary {
   savedCpu: number | null;
   /** Seeds behind {@link PolicySummary.savedCpu}. */
   savedCpuSeeds: number;
+  /** Each of those seeds' own saved CPU fraction, sorted by seed (see {@link pairedSaving}). */
+  savedCpuPerSeed: SeedSaving[];
   /** `final.trainCpuSeconds` over seeds (n counts the runs that have it). */
   trainCpuSeconds: Stat;
   trainSeconds: Stat;
@@ -299,15 +301,26 @@ function sameMachine(a: RunResult, b: RunResult): boolean {
   return (a.machine?.cpuModel ?? null) === (b.machine?.cpuModel ?? null);
 }
 
+/** One seed's saving against the baseline run of the same seed: (baseline cost − cost) / baseline cost. */
+export interface SeedSaving {
+  seed: number;
+  saving: number;
+}
+
 /**
  * `(Σ baseline cost − Σ cost) / Σ baseline cost` over the seeds where both runs have a finite
- * positive cost and ran on the same machine; null (with 0 seeds) when none does.
+ * positive cost and ran on the same machine; null (with 0 seeds) when none does. `perSeed` holds
+ * each of those seeds' own saving, sorted by seed, so drift in one seed's timing shows.
  */
-export function pairedSaving(runs: readonly RunResult[], baselineRuns: readonly RunResult[] | undefined, cost: (run: RunResult) => number | undefined): { saving: number | null; seeds: number } {
-  if (baselineRuns === undefined) return { saving: null, seeds: 0 };
+export function pairedSaving(
+  runs: readonly RunResult[],
+  baselineRuns: readonly RunResult[] | undefined,
+  cost: (run: RunResult) => number | undefined,
+): { saving: number | null; seeds: number; perSeed: SeedSaving[] } {
+  if (baselineRuns === undefined) return { saving: null, seeds: 0, perSeed: [] };
   let baselineSum = 0;
   let sum = 0;
-  let seeds = 0;
+  const perSeed: SeedSaving[] = [];
   for (const run of runs) {
     const base = baselineRuns.find((b) => b.seed === run.seed);
     if (base === undefined || !sameMachine(run, base)) continue;
@@ -316,9 +329,11 @@ export function pairedSaving(runs: readonly RunResult[], baselineRuns: readonly 
     if (!isFiniteNumber(value) || !isFiniteNumber(baseValue) || baseValue <= 0) continue;
     baselineSum += baseValue;
     sum += value;
-    seeds++;
+    perSeed.push({ seed: run.seed, saving: (baseValue - value) / baseValue });
   }
-  return seeds === 0 ? { saving: null, seeds } : { saving: (baselineSum - sum) / baselineSum, seeds };
+  perSeed.sort((a, b) => a.seed - b.seed);
+  const seeds = perSeed.length;
+  return seeds === 0 ? { saving: null, seeds, perSeed } : { saving: (baselineSum - sum) / baselineSum, seeds, perSeed };
 }
 
 /**
@@ -396,6 +411,7 @@ export function summarizeResults(results: BenchResults, options: SummarizeOption
       savedWallClockSeeds: wallClock.seeds,
       savedCpu: cpu.saving,
       savedCpuSeeds: cpu.seeds,
+      savedCpuPerSeed: cpu.perSeed,
       trainCpuSeconds: stat(runs.map((r) => r.final.trainCpuSeconds ?? Number.NaN)),
       trainSeconds: stat(runs.map((r) => r.final.trainSeconds)),
       pruneSeconds: stat(runs.map((r) => r.final.pruneSeconds)),

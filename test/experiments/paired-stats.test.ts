@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { pairedDelta, verdictOf } from '../../src/experiments/paired-stats.js';
-import { readingLine, summaryRowText, summarizeResults, type BenchResults, type RunResult } from '../../src/experiments/results.js';
+import { readingLine, summaryRowText, summarizeResults, type RunResult } from '../../src/experiments/results.js';
+import { bench, run } from './fixtures/one-epoch-runs.js';
 import { studentTQuantile } from '../../src/experiments/student-t.js';
 
 const bySeed = (values: number[], seeds = values.map((_, i) => i)) => new Map(seeds.map((s, i) => [s, values[i]!]));
@@ -65,29 +66,6 @@ describe('verdictOf', () => {
     expect(verdictOf({ n: 1, perSeed: [], mean: 0, std: null, ciLow: null, ciHigh: null }, 0.2)).toBeNull();
   });
 });
-
-/** A one-epoch run; only final fields matter here. */
-function run(label: string, seed: number, value: number, trainCpuSeconds?: number): RunResult {
-  return {
-    label,
-    policy: { name: label },
-    seed,
-    epochs: [{ epoch: 0, testAccuracy: value, testLoss: 1, trainLoss: 1, planLength: 10, keptFraction: 1, threshold: null, trainSeconds: 10, pruneSeconds: 0 }],
-    final: { testAccuracy: value, testLoss: 1, samplesForwarded: 10, samplesBackpropagated: 10, fullDataSamples: 10, savedFraction: 0, trainSeconds: 10, pruneSeconds: 0, ...(trainCpuSeconds !== undefined && { trainCpuSeconds }) },
-  };
-}
-
-function bench(runs: RunResult[], metric?: BenchResults['config']['metric']): BenchResults {
-  return {
-    schemaVersion: 1,
-    name: 'stats',
-    command: 'x',
-    createdAt: '2025-01-01T00:00:00.000Z',
-    environment: { node: 'v20', backend: 'cpu', cpus: 2, platform: 'linux' },
-    config: { dataset: 'd', model: 'm', epochs: 1, batchSize: 1, seeds: [0, 1, 2], learningRate: 0.1, ...(metric !== undefined && { metric }) },
-    runs,
-  };
-}
 
 describe('summarizeResults: paired statistics', () => {
   it('gives the paired interval and verdict per policy, and saved CPU over the seeds where both runs have CPU seconds', () => {
