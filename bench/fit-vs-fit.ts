@@ -5,7 +5,10 @@
  * (`epochs`, `batchSize`, `validationSplit`); only the call differs. The third method,
  * `model.fit@matched`, is the same-budget control: `model.fit` for fewer epochs,
  * `round(epochs · (1 − saved))` with `saved` the fraction of sample passes `fitWithInfoBatch`
- * saved on that seed (so it needs that run first). For each seed and method it prints the test
+ * saved on that seed (so it needs that run first). The fourth, `fitWithInfoBatch@full`, is
+ * `fitWithInfoBatch` with the full-data policy (every sample, every epoch): it trains like
+ * `model.fit` (equal to 1e-5 on the same batches, tested), so its time against `model.fit`'s is the
+ * cost of the training loop itself, apart from any pruning. For each seed and method it prints the test
  * accuracy, the training wall-clock seconds and the process CPU seconds of the call; at the end,
  * each method's paired difference to `model.fit` with a Student-t 95% interval over the seeds.
  *
@@ -15,6 +18,7 @@
  *
  * Run: `npm run bench:fit -- --epochs 10 --seeds 0,1,2 --out results/fit-vs-fit`
  * SGD control, with the faster wasm kernels: `npm run bench:fit -- --optimizer sgd-momentum --fast-kernels --methods model.fit,fitWithInfoBatch,model.fit@matched --epochs 10 --seeds 0,1,2 --width 0.5 --out results/fit-vs-fit-sgd`
+ * Loop cost (no pruning): add `fitWithInfoBatch@full` to `--methods`.
  * Quick check: `npm run bench:fit -- --train-limit 2000 --test-limit 1000 --epochs 1 --seeds 0 --out .cache/fit-bench`
  */
 import * as tf from '@tensorflow/tfjs';
@@ -24,6 +28,7 @@ import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InfoBatch } from '../src/core/info-batch.js';
+import { FullDataPolicy } from '../src/policies/full-data.js';
 import { loadBenchDataset } from '../src/experiments/datasets.js';
 import { datasetTensors } from '../src/experiments/train-run.js';
 import { pairedDelta } from '../src/experiments/paired-stats.js';
@@ -31,7 +36,7 @@ import { formatInterval, formatSigned } from '../src/experiments/results.js';
 import { fitWithInfoBatch, selectBackend } from '../src/tfjs/index.js';
 import { EXAMPLE_OPTIMIZERS, exampleCnn, type ExampleOptimizer } from './fit-model.js';
 
-const METHODS = ['model.fit', 'fitWithInfoBatch', 'model.fit@matched'] as const;
+const METHODS = ['model.fit', 'fitWithInfoBatch', 'model.fit@matched', 'fitWithInfoBatch@full'] as const;
 type Method = (typeof METHODS)[number];
 
 interface RunRecord {
@@ -154,7 +159,7 @@ const fastKernels = args['fast-kernels'] === true;
 const trainLimit = args['train-limit'] === undefined ? undefined : positiveInteger('train-limit', args['train-limit']);
 const testLimit = args['test-limit'] === undefined ? undefined : positiveInteger('test-limit', args['test-limit']);
 const out = args.out;
-const FILE_PREFIX: Record<Method, string> = { 'model.fit': 'model-fit', fitWithInfoBatch: 'fit-with-infobatch', 'model.fit@matched': 'model-fit-matched' };
+const FILE_PREFIX: Record<Method, string> = { 'model.fit': 'model-fit', fitWithInfoBatch: 'fit-with-infobatch', 'model.fit@matched': 'model-fit-matched', 'fitWithInfoBatch@full': 'fit-with-infobatch-full-data' };
 const fileOf = (method: Method, seed: number) => join(out, `${FILE_PREFIX[method]}-seed${seed}.json`);
 
 const backend = await selectBackend({ fastWasmKernels: fastKernels });
@@ -197,10 +202,10 @@ for (const seed of seeds) {
     }
     const model = exampleCnn({ seed, width, optimizer });
     const fitArgs = { epochs: trainedEpochs, batchSize, validationSplit, verbose: 0 } as const;
-    const ib = new InfoBatch({ numSamples: numTrain, numEpochs: epochs, seed });
+    const ib = new InfoBatch({ numSamples: numTrain, numEpochs: epochs, seed, ...(method === 'fitWithInfoBatch@full' && { policy: new FullDataPolicy() }) });
     const cpuStart = process.cpuUsage();
     const start = performance.now();
-    const history = method === 'fitWithInfoBatch' ? await fitWithInfoBatch(model, x, y, { ...fitArgs, infobatch: ib }) : await model.fit(x, y, fitArgs);
+    const history = method === 'fitWithInfoBatch' || method === 'fitWithInfoBatch@full' ? await fitWithInfoBatch(model, x, y, { ...fitArgs, infobatch: ib }) : await model.fit(x, y, fitArgs);
     const trainSeconds = (performance.now() - start) / 1000;
     const cpu = process.cpuUsage(cpuStart);
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
@@ -243,7 +248,7 @@ data.dispose();
 const recordsOf = async (method: Method) => (await Promise.all(seeds.map((seed) => readRecord(fileOf(method, seed))))).filter((r): r is RunRecord => r !== undefined);
 const accuracyBySeed = (records: readonly RunRecord[]) => new Map(records.map((r) => [r.seed, 100 * r.testAccuracy]));
 const reference = accuracyBySeed(await recordsOf('model.fit'));
-console.log('\nmethod              seeds  test accuracy (mean ± sd)  training s (mean)  CPU s (mean)  Δ vs model.fit (points, paired, 95% CI)');
+console.log('\nmethod                  seeds  test accuracy (mean ± sd)  training s (mean)  CPU s (mean)  Δ vs model.fit (points, paired, 95% CI)');
 for (const method of methods) {
   const records = await recordsOf(method);
   if (records.length === 0) continue;
@@ -252,5 +257,5 @@ for (const method of methods) {
   const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
   const sd = (values: number[]) => (values.length < 2 ? 0 : Math.sqrt(values.reduce((a, v) => a + (v - mean(values)) ** 2, 0) / (values.length - 1)));
   const accuracies = records.map((r) => r.testAccuracy);
-  console.log(`${method.padEnd(18)}  ${String(records.length).padStart(5)}  ${mean(accuracies).toFixed(4)} ± ${sd(accuracies).toFixed(4)}${' '.repeat(10)}${mean(records.map((r) => r.trainSeconds)).toFixed(1).padStart(17)}  ${mean(records.map((r) => r.cpuSeconds)).toFixed(1).padStart(12)}${deltaText}`);
+  console.log(`${method.padEnd(22)}  ${String(records.length).padStart(5)}  ${mean(accuracies).toFixed(4)} ± ${sd(accuracies).toFixed(4)}${' '.repeat(10)}${mean(records.map((r) => r.trainSeconds)).toFixed(1).padStart(17)}  ${mean(records.map((r) => r.cpuSeconds)).toFixed(1).padStart(12)}${deltaText}`);
 }
