@@ -496,28 +496,28 @@ function histogramFigures(results: BenchResults, summary: ResultsSummary): strin
   return out;
 }
 
+/** A titled table of plain-text cells with a note below it; every cell escaped. */
+function textTableHtml(title: string, className: string, columns: readonly string[], rows: readonly (readonly string[])[], note: string): string {
+  const head = columns.map((h) => `<th scope="col">${escapeHtml(h)}</th>`).join('');
+  const body = rows.map((row) => `<tr>${row.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('');
+  return [
+    `<h3>${escapeHtml(title)}</h3>`,
+    `<div class="table-wrap"><table class="summary ${className}"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`,
+    `<p class="notes">${escapeHtml(note)}</p>`,
+  ].join('\n');
+}
+
 /** The saved-CPU-per-seed table ({@link savedCpuTable}), or nothing when no label has a paired CPU saving. */
 function savedCpuHtml(results: BenchResults, summary: ResultsSummary): string {
   const table = savedCpuTable(results, summary);
-  if (table === null) return '';
-  const body = table.rows.map((row) => `<tr>${row.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`);
-  return [
-    '<h3>Saved CPU time, per seed</h3>',
-    `<div class="table-wrap"><table class="summary saved-cpu"><thead><tr>${table.columns.map((h) => `<th scope="col">${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${body.join('')}</tbody></table></div>`,
-    `<p class="notes">${escapeHtml(SAVED_CPU_NOTE)}</p>`,
-  ].join('\n');
+  return table === null ? '' : textTableHtml('Saved CPU time, per seed', 'saved-cpu', table.columns, table.rows, SAVED_CPU_NOTE);
 }
 
 /** The score persistence table, or nothing when no run recorded one. */
 function scorePersistenceHtml(results: BenchResults, summary: ResultsSummary): string {
   const rows = scorePersistenceRows(results, summary.policies.map((p) => p.label));
   if (rows.length === 0) return '';
-  const body = rows.map((row) => `<tr>${scorePersistenceCells(row).map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`);
-  return [
-    '<h3>How per-sample scores carry over from one epoch to the next</h3>',
-    `<div class="table-wrap"><table class="summary persistence"><thead><tr>${SCORE_PERSISTENCE_COLUMNS.map((h) => `<th scope="col">${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${body.join('')}</tbody></table></div>`,
-    `<p class="notes">${escapeHtml(SCORE_PERSISTENCE_NOTE)}</p>`,
-  ].join('\n');
+  return textTableHtml('How per-sample scores carry over from one epoch to the next', 'persistence', SCORE_PERSISTENCE_COLUMNS, rows.map(scorePersistenceCells), SCORE_PERSISTENCE_NOTE);
 }
 
 const STYLE = `

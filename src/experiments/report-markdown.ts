@@ -53,6 +53,16 @@ function configValue(value: unknown): string {
 }
 
 /**
+ * A table of plain-text cells as Markdown lines (header, separator, rows): the first column
+ * left-aligned, the others right-aligned, every cell escaped.
+ */
+export function markdownTextTable(columns: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  const lines = [`| ${columns.map(escapeMarkdown).join(' | ')} |`, `|${columns.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`];
+  for (const row of rows) lines.push(`| ${row.map(escapeMarkdown).join(' | ')} |`);
+  return lines;
+}
+
+/**
  * The summary table as Markdown lines (header, separator, one row per policy); the metric columns
  * are named after `summary.metric` when the results have one.
  */
@@ -95,10 +105,7 @@ export function markdownPerSeedTable(summary: ResultsSummary): string[] {
 export function markdownSavedCpuTable(results: BenchResults, summary: ResultsSummary): string[] {
   const table = savedCpuTable(results, summary);
   if (table === null) return [];
-  const lines = ['### Saved CPU time, per seed', '', escapeMarkdown(SAVED_CPU_NOTE), ''];
-  lines.push(`| ${table.columns.map(escapeMarkdown).join(' | ')} |`, `|${table.columns.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`);
-  for (const row of table.rows) lines.push(`| ${row.map(escapeMarkdown).join(' | ')} |`);
-  return lines;
+  return ['### Saved CPU time, per seed', '', escapeMarkdown(SAVED_CPU_NOTE), '', ...markdownTextTable(table.columns, table.rows)];
 }
 
 /**
@@ -128,10 +135,7 @@ export function markdownFrontier(results: BenchResults, summary: ResultsSummary)
 export function markdownScorePersistence(results: BenchResults, summary: ResultsSummary): string[] {
   const rows = scorePersistenceRows(results, summary.policies.map((p) => p.label));
   if (rows.length === 0) return [];
-  const lines = ['### How per-sample scores carry over from one epoch to the next', '', escapeMarkdown(SCORE_PERSISTENCE_NOTE), ''];
-  lines.push(`| ${SCORE_PERSISTENCE_COLUMNS.join(' | ')} |`, `|${SCORE_PERSISTENCE_COLUMNS.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`);
-  for (const row of rows) lines.push(`| ${scorePersistenceCells(row).map(escapeMarkdown).join(' | ')} |`);
-  return lines;
+  return ['### How per-sample scores carry over from one epoch to the next', '', escapeMarkdown(SCORE_PERSISTENCE_NOTE), '', ...markdownTextTable(SCORE_PERSISTENCE_COLUMNS, rows.map(scorePersistenceCells))];
 }
 
 /** Renders report.md for a results object. `summary` defaults to `summarizeResults(results)`. */
