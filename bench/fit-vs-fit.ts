@@ -33,7 +33,8 @@ import { loadBenchDataset } from '../src/experiments/datasets.js';
 import { datasetTensors } from '../src/experiments/train-run.js';
 import { pairedDelta } from '../src/experiments/paired-stats.js';
 import { formatInterval, formatSigned } from '../src/experiments/results.js';
-import { fitWithInfoBatch, selectBackend } from '../src/tfjs/index.js';
+import { chooseRescaleMode, fitWithInfoBatch, selectBackend } from '../src/tfjs/index.js';
+import { assertRescaleMode } from '../src/core/rescale.js';
 import { EXAMPLE_OPTIMIZERS, exampleCnn, type ExampleOptimizer } from './fit-model.js';
 
 const METHODS = ['model.fit', 'fitWithInfoBatch', 'model.fit@matched', 'fitWithInfoBatch@full'] as const;
@@ -63,6 +64,11 @@ interface RunRecord {
   /** Process CPU seconds (user + system, all threads) during the call. */
   readonly cpuSeconds: number;
   readonly history: Record<string, number[]>;
+  /**
+   * `fitWithInfoBatch`'s rescale mode as applied (`history.params.infobatch_rescale_mode`); absent
+   * for `model.fit` and in records written before the option existed (those used 'loss').
+   */
+  readonly rescaleMode?: 'loss' | 'step';
   /** InfoBatch's run summary (fitWithInfoBatch only). */
   readonly infobatch?: { readonly samplesVisited: number; readonly fullDataSamples: number; readonly savedFraction: number };
 }
@@ -78,6 +84,7 @@ const { values: args } = parseArgs({
     'test-limit': { type: 'string' },
     'data-dir': { type: 'string', default: join('..', 'shared', 'data', 'fashion-mnist') },
     out: { type: 'string', default: join('results', 'fit-vs-fit') },
+    'rescale-mode': { type: 'string', default: 'auto' },
     methods: { type: 'string', default: 'model.fit,fitWithInfoBatch' },
     optimizer: { type: 'string', default: 'rmsprop' },
     'fast-kernels': { type: 'boolean', default: false },
@@ -155,6 +162,13 @@ if (!EXAMPLE_OPTIMIZERS.includes(optimizer)) {
   console.error(`bench:fit: --optimizer must be one of ${EXAMPLE_OPTIMIZERS.join(', ')} but got ${JSON.stringify(args.optimizer)}.`);
   process.exit(2);
 }
+const rescaleMode = args['rescale-mode'];
+try {
+  assertRescaleMode('bench:fit', '--rescale-mode', rescaleMode);
+} catch (error) {
+  console.error(`bench:fit: ${(error as Error).message}`);
+  process.exit(2);
+}
 const fastKernels = args['fast-kernels'] === true;
 const trainLimit = args['train-limit'] === undefined ? undefined : positiveInteger('train-limit', args['train-limit']);
 const testLimit = args['test-limit'] === undefined ? undefined : positiveInteger('test-limit', args['test-limit']);
@@ -201,11 +215,21 @@ for (const seed of seeds) {
       trainedEpochs = Math.max(1, Math.round(epochs * (1 - pruned.infobatch.savedFraction)));
     }
     const model = exampleCnn({ seed, width, optimizer });
+    const usesInfoBatch = method === 'fitWithInfoBatch' || method === 'fitWithInfoBatch@full';
+    if (usesInfoBatch) {
+      const mode = chooseRescaleMode('bench:fit', rescaleMode, model.optimizer).mode;
+      const other = await Promise.all(seeds.map((sd) => readRecord(fileOf(method, sd))));
+      const clash = other.find((r) => r !== undefined && (r.rescaleMode ?? 'loss') !== mode);
+      if (clash !== undefined) {
+        console.error(`bench:fit: ${fileOf(method, clash.seed)} was trained with rescale mode '${clash.rescaleMode ?? 'loss'}' but this run would use '${mode}'; pass --rescale-mode ${clash.rescaleMode ?? 'loss'} or use another --out folder.`);
+        process.exit(2);
+      }
+    }
     const fitArgs = { epochs: trainedEpochs, batchSize, validationSplit, verbose: 0 } as const;
     const ib = new InfoBatch({ numSamples: numTrain, numEpochs: epochs, seed, ...(method === 'fitWithInfoBatch@full' && { policy: new FullDataPolicy() }) });
     const cpuStart = process.cpuUsage();
     const start = performance.now();
-    const history = method === 'fitWithInfoBatch' || method === 'fitWithInfoBatch@full' ? await fitWithInfoBatch(model, x, y, { ...fitArgs, infobatch: ib }) : await model.fit(x, y, fitArgs);
+    const history = usesInfoBatch ? await fitWithInfoBatch(model, x, y, { ...fitArgs, infobatch: ib, rescaleMode }) : await model.fit(x, y, fitArgs);
     const trainSeconds = (performance.now() - start) / 1000;
     const cpu = process.cpuUsage(cpuStart);
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
@@ -235,6 +259,7 @@ for (const seed of seeds) {
       trainSeconds,
       cpuSeconds,
       history: history.history as Record<string, number[]>,
+      ...(usesInfoBatch && { rescaleMode: history.params['infobatch_rescale_mode'] as 'loss' | 'step' }),
       ...(method === 'fitWithInfoBatch' && { infobatch: { samplesVisited: summary.samplesVisited, fullDataSamples: summary.fullDataSamples, savedFraction: summary.savedFraction } }),
     };
     await writeDurably(path, `${JSON.stringify(record, null, 2)}\n`);

@@ -5,6 +5,7 @@ export { InfoBatchError, type InfoBatchErrorCode } from './core/errors.js';
 export { InfoBatch, type BeginEpochOptions, type InfoBatchOptions, type LoadStateOptions, type PlanBuffers, type ResumePoint, type RunSummary } from './core/info-batch.js';
 export type { PolicyConfig, PolicyContext, PolicySelection, PruningPolicy, SelectionBuffers } from './core/policy.js';
 export { SeededRandom } from './core/random.js';
+export { RESCALE_MODES, stepScale, type AppliedRescaleMode, type RescaleMode } from './core/rescale.js';
 export type { ScoreSmoothing } from './core/score-smoothing.js';
 export { computeThreshold, type ThresholdRule } from './core/threshold.js';
 export { weightedMean } from './core/weighted-mean.js';

@@ -7,7 +7,7 @@ import { InfoBatchError } from '../core/errors.js';
 import type { PolicyConfig } from '../core/policy.js';
 import { ensureDirectory, writeAtomically } from '../data/node/atomic-write.js';
 import type { ModelKind } from './models.js';
-import { sizeForSaving, type PolicySpec } from './policy-spec.js';
+import { sizeForSaving, type PolicySpec, type RunVariant } from './policy-spec.js';
 import type { BenchResults, EpochRecord, RunImage, RunResult } from './results.js';
 import { renderHtmlReport } from './report-html.js';
 import { renderMarkdownReport } from './report-markdown.js';
@@ -152,7 +152,7 @@ interface TrainedRun {
 interface BenchTrainer {
   readonly numTrain: number;
   warmUp(): Promise<void>;
-  train(run: { label: string; policy: PolicyConfig; seed: number; epochs: number; histogramEpochs: readonly number[]; onEpoch: (record: EpochRecord) => void }): Promise<TrainedRun>;
+  train(run: { label: string; policy: PolicyConfig; variant?: RunVariant; seed: number; epochs: number; histogramEpochs: readonly number[]; onEpoch: (record: EpochRecord) => void }): Promise<TrainedRun>;
   /** How a final metric value reads in progress logs. */
   describe(run: RunResult): string;
   dispose(): void;
@@ -169,10 +169,11 @@ async function classificationTrainer(options: BenchOptions): Promise<BenchTraine
   return {
     numTrain: split.train.numSamples,
     warmUp: () => warmUp(data, { model: options.model, batchSize: options.batchSize, ...(options.optimizer !== undefined && { optimizer: options.optimizer }) }),
-    train: async ({ label, policy, seed, epochs, histogramEpochs, onEpoch }) => ({
+    train: async ({ label, policy, variant, seed, epochs, histogramEpochs, onEpoch }) => ({
       run: await runTraining(data, {
         label,
         policy,
+        ...(variant !== undefined && { variant }),
         seed,
         model: options.model,
         epochs,
@@ -203,8 +204,8 @@ async function taskTrainer(task: Task, options: BenchOptions): Promise<BenchTrai
     numTrain: data.numTrain,
     // The first seed's model: a task that pretrains (lm) then caches it for that seed's runs.
     warmUp: () => warmUpTask(task, data, { batchSize: options.batchSize, learningRate: options.learningRate, seed: options.seeds[0] ?? 0 }),
-    train: async ({ label, policy, seed, epochs, histogramEpochs, onEpoch }) => {
-      const outcome = await runTaskTraining(task, data, { label, policy, seed, epochs, batchSize: options.batchSize, learningRate: options.learningRate, histogramEpochs, onEpoch, artifacts: true });
+    train: async ({ label, policy, variant, seed, epochs, histogramEpochs, onEpoch }) => {
+      const outcome = await runTaskTraining(task, data, { label, policy, ...(variant !== undefined && { variant }), seed, epochs, batchSize: options.batchSize, learningRate: options.learningRate, histogramEpochs, onEpoch, artifacts: true });
       if (outcome.setupSeconds > 1) log(`${label} seed ${seed}: ${outcome.setupSeconds.toFixed(1)} s of model preparation (pretraining), not counted in train s`);
       return { run: outcome.result, artifacts: outcome.artifacts };
     },
@@ -326,6 +327,7 @@ async function benchInFolder(options: BenchOptions): Promise<BenchResults> {
         const { run, artifacts } = await trainer.train({
           label: spec.label,
           policy,
+          ...(spec.variant !== undefined && { variant: spec.variant }),
           seed,
           epochs: runEpochs,
           histogramEpochs: seed === options.seeds[0] ? histogramEpochs : [],

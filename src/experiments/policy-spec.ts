@@ -1,10 +1,12 @@
 import { InfoBatchError } from '../core/errors.js';
 import { annealingStartEpoch } from '../core/annealing.js';
 import type { PolicyConfig } from '../core/policy.js';
+import { assertRescaleMode, type RescaleMode } from '../core/rescale.js';
 import { createPolicy } from '../policies/registry.js';
 
 /**
- * One entry of `--policies`: `name[:option=value]...`, a preset name, a run matched to the
+ * One entry of `--policies`: `name[:option=value]...` (policy options, plus `rescaleMode=auto|loss|step`
+ * and `lrScale=X` for how the run trains, see {@link RunVariant}), a preset name, a run matched to the
  * InfoBatch runs' measured saving (`random@matched`, `full@matched`), or a run sized to a fixed
  * saving of sample passes (`random@saving=0.3`, `full@saving=0.3`: the frontier's rivals).
  */
@@ -20,6 +22,19 @@ export interface PolicySpec {
   readonly matched?: 'saving' | 'epochs';
   /** A fixed saving of sample passes in (0, 1) (`random@saving=0.3`), instead of InfoBatch's measured one. */
   readonly saving?: number;
+  /** How the run trains apart from its policy (`:rescaleMode=step`, `:lrScale=1.42`). */
+  readonly variant?: RunVariant;
+}
+
+/**
+ * Training settings of one run that are not the policy's: where the up-weighting goes, and a
+ * factor on the recipe's learning rate (the control "is it just a larger learning rate?").
+ */
+export interface RunVariant {
+  /** The `rescaleMode` of the training function. @defaultValue 'auto' */
+  readonly rescaleMode?: RescaleMode;
+  /** Multiplies the recipe's learning rate at every epoch. @defaultValue 1 */
+  readonly learningRateScale?: number;
 }
 
 /** A policy and a number of epochs that save a given fraction of a recipe's sample passes. */
@@ -116,11 +131,25 @@ function parseOne(label: string): PolicySpec {
     throw new InfoBatchError('INVALID_OPTION', `Unknown policy ${JSON.stringify(base)} in '--policies'; expected one of: ${[...Object.keys(PRESETS), 'random@matched', 'full@matched', 'random@saving=S', 'full@saving=S'].join(', ')}.`);
   }
   const config: Record<string, unknown> = { ...preset };
+  const variant: { rescaleMode?: RescaleMode; learningRateScale?: number } = {};
   for (const pair of pairs) {
     const match = /^([A-Za-z]+)=(.+)$/.exec(pair);
     if (match === null) throw new InfoBatchError('INVALID_OPTION', `Policy option ${JSON.stringify(pair)} in '--policies' must look like name=value (e.g. infobatch:r=0.3).`);
     const key = SHORT_OPTIONS[match[1]!] ?? match[1]!;
-    config[key] = parseValue(match[2]!);
+    if (key === 'rescaleMode') {
+      try {
+        assertRescaleMode('--policies', `${label}: rescaleMode`, match[2]);
+      } catch (cause) {
+        throw new InfoBatchError('INVALID_OPTION', (cause as Error).message, { cause });
+      }
+      variant.rescaleMode = match[2] as RescaleMode;
+    } else if (key === 'lrScale') {
+      const scale = Number(match[2]);
+      if (!(scale > 0 && Number.isFinite(scale))) throw new InfoBatchError('INVALID_OPTION', `lrScale in ${JSON.stringify(label)} ('--policies') must be a finite number > 0 but got ${JSON.stringify(match[2])}.`);
+      variant.learningRateScale = scale;
+    } else {
+      config[key] = parseValue(match[2]!);
+    }
   }
   // Build the policy once now, so a bad option fails before any run trains.
   try {
@@ -128,7 +157,7 @@ function parseOne(label: string): PolicySpec {
   } catch (cause) {
     throw new InfoBatchError('INVALID_OPTION', `Policy ${JSON.stringify(label)} in '--policies' is invalid: ${(cause as Error).message}`, { cause });
   }
-  return { label, config: config as PolicyConfig };
+  return { label, config: config as PolicyConfig, ...(Object.keys(variant).length > 0 && { variant }) };
 }
 
 function parseValue(text: string): unknown {

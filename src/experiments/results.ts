@@ -51,6 +51,10 @@ export interface RunResult {
   /** Policy label shown in tables, e.g. 'full', 'infobatch', 'infobatch r=0.3', 'full (matched budget)'. */
   label: string;
   policy: { name: string; [option: string]: unknown };
+  /** Where the up-weighting went (see `RescaleMode`); absent in runs recorded before it was chosen (those used 'loss'). */
+  rescaleMode?: 'loss' | 'step';
+  /** Factor on the recipe's learning rate (`:lrScale=`); absent when 1. */
+  learningRateScale?: number;
   seed: number;
   epochs: EpochRecord[];
   /**

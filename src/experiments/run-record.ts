@@ -1,3 +1,4 @@
+import type { AppliedRescaleMode } from '../core/rescale.js';
 import type { InfoBatch, RunSummary } from '../core/info-batch.js';
 import type { TrainCallbacks, TrainOptions } from '../tfjs/trainer.js';
 import type { EpochRecord, RunResult } from './results.js';
@@ -83,13 +84,21 @@ export function epochRecorder(ib: InfoBatch, options: EpochRecorderOptions): {
   return { records, callbacks, timedEvaluate };
 }
 
+/** How a run trained apart from its policy, as recorded in {@link RunResult}. */
+export interface RunTraining {
+  readonly rescaleMode: AppliedRescaleMode;
+  readonly learningRateScale: number;
+}
+
 /** The record of one finished run: its epochs and totals. */
-export function runResult(label: string, ib: InfoBatch, seed: number, records: EpochRecord[], summary: RunSummary): RunResult {
+export function runResult(label: string, ib: InfoBatch, seed: number, records: EpochRecord[], summary: RunSummary, training?: RunTraining): RunResult {
   const last = records[records.length - 1]!;
   const sum = (key: 'trainSeconds' | 'pruneSeconds' | 'trainCpuSeconds') => records.reduce((s, r) => s + (r[key] ?? Number.NaN), 0);
   return {
     label,
     policy: { ...ib.policy.config },
+    ...(training !== undefined && { rescaleMode: training.rescaleMode }),
+    ...(training !== undefined && training.learningRateScale !== 1 && { learningRateScale: training.learningRateScale }),
     seed,
     epochs: records,
     final: {

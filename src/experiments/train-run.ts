@@ -8,6 +8,7 @@ import { cosineSchedule } from '../tfjs/schedules.js';
 import { trainWithInfoBatch } from '../tfjs/trainer.js';
 import { createModel, type ModelKind } from './models.js';
 import type { EpochRecord, RunResult } from './results.js';
+import type { RunVariant } from './policy-spec.js';
 import { epochRecorder, runResult } from './run-record.js';
 
 /**
@@ -23,6 +24,8 @@ export type ClassificationOptimizer = (typeof CLASSIFICATION_OPTIMIZERS)[number]
 export interface TrainRunOptions {
   readonly label: string;
   readonly policy: PolicyConfig;
+  /** How the run trains apart from its policy (rescale mode, learning-rate factor). */
+  readonly variant?: RunVariant;
   readonly seed: number;
   readonly model: ModelKind;
   readonly epochs: number;
@@ -93,12 +96,12 @@ export async function evaluateClassifier(model: tf.LayersModel, x: tf.Tensor, y:
  * model's initial weights depend on the seed alone, so every policy starts from the same weights.
  */
 export async function runTraining(data: DatasetTensors, options: TrainRunOptions): Promise<RunResult> {
-  const { label, policy, seed, epochs, batchSize, learningRate, optimizer: optimizerName = 'sgd-momentum', momentum, weightDecay, histogramEpochs = [], onEpoch } = options;
+  const { label, policy, variant = {}, seed, epochs, batchSize, learningRate, optimizer: optimizerName = 'sgd-momentum', momentum, weightDecay, histogramEpochs = [], onEpoch } = options;
   const model = createModel(options.model, { inputShape: data.sampleShape, numClasses: data.numClasses, seed, l2: weightDecay / 2 });
   const optimizer = optimizerName === 'adam' ? tf.train.adam(learningRate) : tf.train.momentum(learningRate, momentum);
   const numSamples = data.trainX.shape[0]!;
   const ib = new InfoBatch({ numSamples, numEpochs: epochs, seed, policy: createPolicy(policy) });
-  const lr = cosineSchedule({ baseLr: learningRate, totalEpochs: epochs });
+  const lr = cosineSchedule({ baseLr: learningRate * (variant.learningRateScale ?? 1), totalEpochs: epochs });
   const { records, callbacks, timedEvaluate } = epochRecorder(ib, { metricKey: 'accuracy', histogramEpochs, ...(onEpoch !== undefined && { onEpoch }) });
   try {
     const result = await trainWithInfoBatch(model, { x: data.trainX, y: data.trainY }, {
@@ -108,13 +111,14 @@ export async function runTraining(data: DatasetTensors, options: TrainRunOptions
       loss: (yTrue, yPred) => sparseSoftmaxCrossEntropy(yTrue, yPred),
       infobatch: ib,
       learningRate: (epoch) => lr(epoch),
+      ...(variant.rescaleMode !== undefined && { rescaleMode: variant.rescaleMode }),
       callbacks,
       evaluate: timedEvaluate(async () => {
         const { accuracy, loss } = await evaluateClassifier(model, data.testX, data.testY);
         return { accuracy, loss };
       }),
     });
-    return runResult(label, ib, seed, records, result.summary);
+    return runResult(label, ib, seed, records, result.summary, { rescaleMode: result.rescale.mode, learningRateScale: variant.learningRateScale ?? 1 });
   } finally {
     model.dispose();
     optimizer.dispose();

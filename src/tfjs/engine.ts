@@ -27,9 +27,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { EpochPlan, PlanBatch } from '../core/epoch-plan.js';
 import { describeValue, InfoBatchError } from '../core/errors.js';
 import { InfoBatch, type InfoBatchOptions } from '../core/info-batch.js';
+import { objectiveDenominator, stepScale } from '../core/rescale.js';
 import { assertOptionBag } from '../core/validate.js';
 import { assertPerSampleLoss, InfoBatchTfjs, isTensorLike } from './info-batch-tfjs.js';
+import { withScaledLearningRate } from './rescale.js';
 import type { StepSchedule } from './schedules.js';
+import { releaseAbandonedTape } from './tape.js';
 
 /**
  * What the training loop needs of a model: a tfjs `LayersModel` fits, and so does any object
@@ -82,6 +85,11 @@ export interface EpochMetrics {
   readonly recordSeconds: number;
   /** `planLength / numSamples`. */
   readonly keptFraction: number;
+  /**
+   * Mean over the epoch's steps of the factor applied to the learning rate (`Σ w / B` in rescale
+   * mode `'step'`, 1 in mode `'loss'`).
+   */
+  readonly meanStepScale: number;
   /** The plan's score threshold (NaN when none was used, e.g. in full-data epochs). */
   readonly threshold: number;
   /** Learning rate set at the start of the epoch, when a `learningRate` schedule is given. */
@@ -181,19 +189,22 @@ export class LocalStepRunner implements StepRunner {
 
   runStep({ batch, tensors, wantCost }: StepInput): StepOutput {
     const { model, loss, optimizer, ibt, extras, where } = this.options;
+    const { mode } = ibt.rescaleFor(optimizer);
+    const denominator = objectiveDenominator(batch.weights, mode);
     let weightedSum: tf.Scalar | undefined;
     let extraValues: tf.Scalar[] = [];
     try {
       return tf.tidy(() => {
-        const cost = optimizer.minimize(() => {
+        // In 'step' mode the step's learning rate carries the up-weighting (restored after the step).
+        const cost = withScaledLearningRate(optimizer, mode === 'step' ? stepScale(batch.weights) : 1, () => optimizer.minimize(() => {
           const output = forward(model, tensors.xs, true, where);
-          const dataLoss = ibt.update(loss(tensors.ys, output), batch);
+          const dataLoss = ibt.update(loss(tensors.ys, output), batch, { rescaleMode: mode });
           // These outlive minimize's own tidy; the outer tidy keeps them as they are returned.
-          weightedSum = tf.keep(tf.mul(dataLoss, batch.indices.length) as tf.Scalar);
+          weightedSum = tf.keep(tf.mul(dataLoss, denominator) as tf.Scalar);
           if (extras !== undefined) extraValues = extras(tensors.ys, output).map((t) => tf.keep(t));
           const penalty = regularization(model);
           return penalty === undefined ? dataLoss : (tf.add(dataLoss, penalty) as tf.Scalar);
-        }, wantCost, this.variables);
+        }, wantCost, this.variables));
         return { weightedSum: weightedSum!, extras: extraValues, ...(cost !== null && { cost }) };
       });
     } catch (error) {
@@ -202,24 +213,6 @@ export class LocalStepRunner implements StepRunner {
       throw error;
     }
   }
-}
-
-/**
- * After an error thrown inside `optimizer.minimize` (the loss, the model or `update` throwing),
- * disposes what the gradient tape saved for the backward pass. tfjs's `gradients` keeps those
- * tensors (`keep(clone(…))`) while the forward pass runs and disposes them only after a
- * successful backward pass; when the forward pass throws, the tape is left behind and the next
- * `minimize` replaces it, so its saved tensors would leak (18–21 per failed step of a small MLP).
- * This does what `gradients` does on success: when no outer gradient computation is running,
- * dispose each tape node's saved tensors and drop the tape.
- */
-function releaseAbandonedTape(): void {
-  const state = (tf.engine() as unknown as { state?: { gradientDepth?: number; activeTape?: Array<{ saved?: tf.Tensor[] }> | null } }).state;
-  if (state === undefined || state.gradientDepth !== 0 || !Array.isArray(state.activeTape)) return;
-  for (const node of state.activeTape) {
-    for (const tensor of node.saved ?? []) tensor.dispose();
-  }
-  state.activeTape = null;
 }
 
 /** Hooks of the loop; any may return a promise, which is awaited. */
@@ -461,6 +454,8 @@ export async function runTraining(spec: EngineSpec): Promise<EngineResult> {
     let next: Promise<BatchTensors> | undefined;
     let current: BatchTensors | undefined;
     let step = firstStep;
+    const scaled = ibt.rescaleFor(optimizer).mode === 'step';
+    let stepScaleSum = 0;
     try {
       let lastLr = Number.NaN;
       const load = (k: number): Promise<BatchTensors> => {
@@ -481,6 +476,7 @@ export async function runTraining(spec: EngineSpec): Promise<EngineResult> {
         }
         await hooks.onBatchBegin?.(position, batch);
         const output = await runner.runStep({ batch, tensors: current, position, wantCost });
+        stepScaleSum += scaled ? stepScale(batch.weights) : 1;
         disposeBatch(current);
         current = undefined;
         try {
@@ -518,6 +514,7 @@ export async function runTraining(spec: EngineSpec): Promise<EngineResult> {
         planSeconds,
         recordSeconds,
         keptFraction: plan.length / numSamples,
+        meanStepScale: step > firstStep ? stepScaleSum / (step - firstStep) : 1,
         threshold: plan.stats.threshold,
         ...(epochLr !== undefined && { learningRate: epochLr }),
         ...(evaluation !== undefined && { evaluation: { ...evaluation } }),

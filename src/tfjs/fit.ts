@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { History, LayersModel, ModelFitArgs } from '@tensorflow/tfjs-layers';
 import { describeValue, InfoBatchError } from '../core/errors.js';
 import type { InfoBatch, InfoBatchOptions } from '../core/info-batch.js';
+import { assertRescaleMode, type RescaleMode } from '../core/rescale.js';
 import { assertInteger, assertKnownKeys, assertNumberInRange, assertOptionBag } from '../core/validate.js';
 import { compiledTraining } from './compiled-loss.js';
 import { checkLossShape, makeInfoBatch, runTraining, trainableVariables, type BatchLoader, type BatchTensors, type EpochMetrics, type TrainableModel } from './engine.js';
@@ -40,6 +41,13 @@ export interface FitWithInfoBatchArgs extends ModelFitArgs {
    * @defaultValue 1 (this thread)
    */
   readonly workers?: number | WorkersOptions;
+  /**
+   * Where InfoBatch's up-weighting goes ({@link RescaleMode}): `'auto'` applies it to the loss for
+   * `'sgd'`/`'momentum'` and to each step's learning rate for `'adam'`, `'rmsprop'` and the other
+   * adaptive optimizers. The mode applied is in `history.params.infobatch_rescale_mode`.
+   * @defaultValue 'auto'
+   */
+  readonly rescaleMode?: RescaleMode;
 }
 
 /**
@@ -57,10 +65,12 @@ export const INFOBATCH_HISTORY_KEYS = {
   trainSeconds: 'infobatch_train_seconds',
   /** `Σ w·l / numSamples`: an unbiased estimate of the mean per-sample training loss (no penalties). */
   meanLoss: 'infobatch_mean_loss',
+  /** Mean factor applied to the learning rate by rescale mode `'step'` (1 in mode `'loss'`). */
+  meanStepScale: 'infobatch_step_scale',
 } as const;
 
 const WHERE = 'fitWithInfoBatch';
-const SUPPORTED_KEYS = ['batchSize', 'epochs', 'verbose', 'callbacks', 'validationSplit', 'validationData', 'shuffle', 'initialEpoch', 'yieldEvery', 'infobatch', 'checkpoint', 'workers'] as const;
+const SUPPORTED_KEYS = ['batchSize', 'epochs', 'verbose', 'callbacks', 'validationSplit', 'validationData', 'shuffle', 'initialEpoch', 'yieldEvery', 'infobatch', 'checkpoint', 'workers', 'rescaleMode'] as const;
 const UNSUPPORTED_KEYS: Readonly<Record<string, string>> = {
   sampleWeight: 'InfoBatch sets the weight of every sample itself (the inverse of its keep probability); fold fixed weights into the loss function instead',
   classWeight: 'InfoBatch sets the weight of every sample itself; fold class weights into a custom loss function instead',
@@ -144,6 +154,7 @@ function validateArgs(args: FitWithInfoBatchArgs): void {
     throw new InfoBatchError('UNSUPPORTED', `'shuffle' passed to ${WHERE} is ${describeValue(args.shuffle)}, but InfoBatch always visits each epoch's samples in a shuffled order, seeded by the InfoBatch seed; drop 'shuffle' (or pass true), and set 'infobatch: { seed }' to change the order.`);
   }
   if (args.checkpoint !== undefined) assertRunCheckpointOptions(WHERE, args.checkpoint);
+  if (args.rescaleMode !== undefined) assertRescaleMode(WHERE, 'rescaleMode', args.rescaleMode);
   if (args.verbose !== undefined && args.verbose !== 0 && args.verbose !== 1 && args.verbose !== 2) {
     throw new InfoBatchError('OUT_OF_RANGE', `'verbose' passed to ${WHERE} must be 0, 1 or 2 but got ${describeValue(args.verbose)}.`);
   }
@@ -298,6 +309,8 @@ export async function fitWithInfoBatch(userModel: LayersModel, xOrSource: tf.Ten
     throw new InfoBatchError('INVALID_STATE', `${WHERE} was called while another fit() or fitWithInfoBatch() of the same model is running; await it first.`);
   }
   const ib = makeInfoBatch(WHERE, numTrain, epochs, args.infobatch, source !== undefined ? 'source.size' : 'the training part of x (after validationSplit)');
+  const ibt = new InfoBatchTfjs(ib, { rescaleMode: args.rescaleMode ?? 'auto' });
+  const rescale = ibt.rescaleFor(compiled.optimizer);
   trainableVariables(model as unknown as TrainableModel, WHERE);
   await checkLossShape({ where: WHERE, model: model as unknown as TrainableModel, loader, numSamples: numTrain, batchSize, loss: compiled.loss });
   const parallel = resolveWorkers(WHERE, model as unknown as TrainableModel, compiled.loss, args.workers, { compiledLoss: (model as unknown as { loss?: unknown }).loss });
@@ -326,7 +339,7 @@ export async function fitWithInfoBatch(userModel: LayersModel, xOrSource: tf.Ten
     internals.history = history;
     await list.onTrainBegin();
     internals.stopTraining = false;
-    const ibt = new InfoBatchTfjs(ib);
+    history.params = { ...history.params, infobatch_rescale_mode: rescale.mode };
     const keys = INFOBATCH_HISTORY_KEYS;
     const epochSums = configured.averager;
     const opened = args.checkpoint === undefined ? undefined : await openRunCheckpoint(args.checkpoint, {
@@ -414,6 +427,7 @@ export async function fitWithInfoBatch(userModel: LayersModel, xOrSource: tf.Ten
           logs[keys.recordSeconds] = metrics.recordSeconds;
           logs[keys.trainSeconds] = metrics.trainSeconds;
           logs[keys.meanLoss] = metrics.meanLoss;
+          logs[keys.meanStepScale] = metrics.meanStepScale;
           await list.onEpochEnd(epoch, logs as unknown as Parameters<typeof list.onEpochEnd>[1]);
           if (verbose > 0) {
             console.log(`Epoch ${epoch + 1}/${epochs} ${metrics.trainSeconds.toFixed(1)}s ${formatLogs(logs, metricsNames)} kept=${(metrics.keptFraction * 100).toFixed(1)}%`);

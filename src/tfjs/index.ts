@@ -4,7 +4,8 @@
  * dependencies.
  */
 export { isNode, selectBackend, type BackendName, type SelectBackendOptions } from './backend.js';
-export { InfoBatchTfjs } from './info-batch-tfjs.js';
+export { InfoBatchTfjs, type InfoBatchTfjsOptions, type MinimizeOptions, type UpdateOptions } from './info-batch-tfjs.js';
+export { chooseRescaleMode, type RescaleChoice } from './rescale.js';
 export { meanSquaredError, sequenceCrossEntropy, softmaxCrossEntropy, sparseSoftmaxCrossEntropy, type CrossEntropyOptions } from './losses.js';
 export {
   cosineSchedule,

@@ -2,7 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { EpochPlan, PlanBatch } from '../core/epoch-plan.js';
 import { describeValue, InfoBatchError, type InfoBatchErrorCode } from '../core/errors.js';
 import { InfoBatch, type RunSummary } from '../core/info-batch.js';
-import { assertInteger } from '../core/validate.js';
+import { objectiveDenominator, stepScale, assertRescaleMode, type AppliedRescaleMode, type RescaleMode } from '../core/rescale.js';
+import { assertInteger, assertKnownKeys, assertOptionBag } from '../core/validate.js';
+import { chooseRescaleMode, withScaledLearningRate, type RescaleChoice } from './rescale.js';
+import { releaseAbandonedTape } from './tape.js';
 
 /** One batch whose losses could not be recorded, kept until the next flush reports it. */
 interface ReadFailure {
@@ -13,6 +16,35 @@ interface ReadFailure {
 }
 
 type ReadResult = { readonly values: ArrayLike<number> } | { readonly error: unknown };
+
+/** Options of {@link InfoBatchTfjs}. */
+export interface InfoBatchTfjsOptions {
+  /**
+   * Where the up-weighting goes (see {@link RescaleMode}): `'auto'` picks by the optimizer given
+   * to {@link InfoBatchTfjs.minimize} (`'loss'` for SGD and momentum, `'step'` for Adam, RMSProp
+   * and the other adaptive optimizers).
+   * @defaultValue 'auto'
+   */
+  readonly rescaleMode?: RescaleMode;
+}
+
+/** Options of {@link InfoBatchTfjs.update}. */
+export interface UpdateOptions {
+  /**
+   * The objective's form: `'loss'`, `Σ w·l / B`; `'step'`, `Σ w·l / Σ w` (the caller then scales
+   * the step's learning rate by `Σ w / B`, as {@link InfoBatchTfjs.minimize} does).
+   * @defaultValue the instance's `rescaleMode` when it is `'step'`, else `'loss'`
+   */
+  readonly rescaleMode?: AppliedRescaleMode;
+}
+
+/** Options of {@link InfoBatchTfjs.minimize}. */
+export interface MinimizeOptions {
+  /** Return the objective (as `optimizer.minimize` does); otherwise `null` is returned. @defaultValue false */
+  readonly returnCost?: boolean;
+  /** The variables to train, as in `optimizer.minimize`. @defaultValue every trainable variable */
+  readonly varList?: tf.Variable[];
+}
 
 /** Whether `value` looks like a tfjs tensor (duck-typed, so a second copy of tfjs-core still passes). @internal */
 export function isTensorLike(value: unknown): value is tf.Tensor {
@@ -45,6 +77,16 @@ export function assertPerSampleLoss(subject: string, loss: tf.Tensor, size: numb
   throw new InfoBatchError('SHAPE_MISMATCH', `${subject} must have shape [${size}] (one loss per sample of the batch) but got rank ${shape.length}, shape ${shapeText(shape)}. Reduce every axis but the batch axis (e.g. with tf.mean(x, axis)) and use tf.Reduction.NONE.`);
 }
 
+function assertPlanBatch(where: string, batch: PlanBatch): void {
+  if (typeof batch !== 'object' || batch === null || !(batch.indices instanceof Int32Array) || !(batch.weights instanceof Float32Array)) {
+    throw new InfoBatchError('INVALID_TYPE', `'batch' passed to ${where} must be a plan batch { indices: Int32Array, weights: Float32Array } but got ${describeValue(batch)}.`);
+  }
+  const size = batch.indices.length;
+  if (batch.weights.length !== size || size === 0) {
+    throw new InfoBatchError('SHAPE_MISMATCH', `'batch' passed to ${where} must have as many weights as indices, at least one, but got ${size} indices and ${batch.weights.length} weights.`);
+  }
+}
+
 /**
  * Connects an {@link InfoBatch} to a TensorFlow.js training loop: `update` turns a per-sample
  * loss tensor into the weighted objective and records the losses as scores without ever blocking
@@ -64,7 +106,7 @@ export function assertPerSampleLoss(subject: string, loss: tf.Tensor, size: numb
  * for (let epoch = 0; epoch < numEpochs; epoch++) {
  *   for (const batch of (await ibt.beginEpoch(epoch)).batches(128)) {
  *     const { xs, ys } = gatherBatch(batch.indices);
- *     optimizer.minimize(() => ibt.update(tf.losses.softmaxCrossEntropy(ys, model.predict(xs), undefined, undefined, tf.Reduction.NONE), batch));
+ *     ibt.minimize(optimizer, batch, () => tf.losses.softmaxCrossEntropy(ys, model.predict(xs), undefined, undefined, tf.Reduction.NONE));
  *   }
  * }
  * await ibt.flush();
@@ -80,16 +122,81 @@ export class InfoBatchTfjs {
   private epoch = -1;
   private step = 0;
   private recordingMilliseconds = 0;
+  private readonly choices = new WeakMap<tf.Optimizer, RescaleChoice>();
+  /** The requested {@link RescaleMode}. */
+  readonly rescaleMode: RescaleMode;
 
   /**
    * Wraps a core instance; the wrapper owns no pruning state of its own.
    * @param ib - the {@link InfoBatch} whose plans and scores are used.
+   * @param options - see {@link InfoBatchTfjsOptions}.
    */
-  constructor(ib: InfoBatch) {
+  constructor(ib: InfoBatch, options: InfoBatchTfjsOptions = {}) {
+    const where = 'new InfoBatchTfjs()';
     if (!(ib instanceof InfoBatch)) {
-      throw new InfoBatchError('INVALID_TYPE', `'ib' passed to new InfoBatchTfjs() must be an InfoBatch instance but got ${describeValue(ib)}.`);
+      throw new InfoBatchError('INVALID_TYPE', `'ib' passed to ${where} must be an InfoBatch instance but got ${describeValue(ib)}.`);
     }
+    assertOptionBag(where, 'options', options);
+    assertKnownKeys(where, options, ['rescaleMode']);
+    const { rescaleMode = 'auto' } = options;
+    assertRescaleMode(where, 'rescaleMode', rescaleMode);
     this.ib = ib;
+    this.rescaleMode = rescaleMode;
+  }
+
+  /**
+   * The mode used with `optimizer` ({@link RescaleMode} `'auto'` resolved by the optimizer's
+   * class), and why.
+   * @throws InfoBatchError 'UNSUPPORTED' for `rescaleMode: 'step'` with an optimizer whose learning rate cannot be set.
+   */
+  rescaleFor(optimizer: tf.Optimizer): RescaleChoice {
+    let choice = this.choices.get(optimizer);
+    if (choice === undefined) {
+      choice = chooseRescaleMode('InfoBatchTfjs', this.rescaleMode, optimizer);
+      this.choices.set(optimizer, choice);
+    }
+    return choice;
+  }
+
+  /**
+   * One optimizer step on a batch of the plan, with the up-weighting where the optimizer needs it
+   * ({@link InfoBatchTfjs.rescaleFor}): `optimizer.minimize` of the batch's objective (see
+   * {@link InfoBatchTfjs.update}), and in `'step'` mode that step's learning rate multiplied by
+   * `Σ w / B`, restored right after (also when the step throws). Tensors the failed step's
+   * gradient tape kept are released when it throws.
+   * @param optimizer - any tfjs optimizer.
+   * @param batch - the plan batch (`indices`, `weights`).
+   * @param perSampleLoss - computes the batch's per-sample losses (no reduction), like the function given to `optimizer.minimize`.
+   * @returns the objective when `returnCost`, else `null`.
+   *
+   * @example
+   * ```ts
+   * for (const batch of (await ibt.beginEpoch(epoch)).batches(128)) {
+   *   const { xs, ys } = gatherBatch(batch.indices);
+   *   ibt.minimize(optimizer, batch, () => tf.losses.softmaxCrossEntropy(ys, model.predict(xs), undefined, undefined, tf.Reduction.NONE));
+   * }
+   * ```
+   */
+  minimize(optimizer: tf.Optimizer, batch: PlanBatch, perSampleLoss: () => tf.Tensor, options: MinimizeOptions = {}): tf.Scalar | null {
+    const where = 'InfoBatchTfjs.minimize';
+    if (typeof optimizer !== 'object' || optimizer === null || typeof (optimizer as Partial<tf.Optimizer>).minimize !== 'function') {
+      throw new InfoBatchError('INVALID_TYPE', `'optimizer' passed to ${where} must be a tf.Optimizer but got ${describeValue(optimizer)}.`);
+    }
+    if (typeof perSampleLoss !== 'function') {
+      throw new InfoBatchError('INVALID_TYPE', `'perSampleLoss' passed to ${where} must be a function returning the per-sample losses but got ${describeValue(perSampleLoss)}.`);
+    }
+    assertOptionBag(where, 'options', options);
+    assertKnownKeys(where, options, ['returnCost', 'varList']);
+    assertPlanBatch(where, batch);
+    const { mode } = this.rescaleFor(optimizer);
+    const factor = mode === 'step' ? stepScale(batch.weights) : 1;
+    try {
+      return withScaledLearningRate(optimizer, factor, () =>
+        optimizer.minimize(() => this.update(perSampleLoss(), batch, { rescaleMode: mode }), options.returnCost === true, options.varList));
+    } catch (error) {
+      releaseAbandonedTape();
+      throw error;
+    }
   }
 
   /** Number of loss reads started by `update` and not yet recorded. */
@@ -117,34 +224,38 @@ export class InfoBatchTfjs {
   }
 
   /**
-   * The objective of one batch, `sum(w·l) / B` as a scalar tensor, and an asynchronous record of
+   * The objective of one batch, `sum(w·l) / B` as a scalar tensor (`sum(w·l) / sum(w)` in `'step'`
+   * mode, see {@link UpdateOptions}), and an asynchronous record of
    * the per-sample losses as scores. Works inside `optimizer.minimize`, `tf.tidy` and
    * `tf.variableGrads` without leaking: the only tensor it keeps is a copy of the losses, disposed
    * as soon as its read settles.
    * @param perSampleLoss - one loss per sample of the batch, shape `[B]` (or `[B, 1]`; a scalar
    *   when `B` is 1), computed without reduction (`tf.Reduction.NONE`).
    * @param batch - the plan batch the losses belong to (its `indices` and `weights`).
+   * @param options - see {@link UpdateOptions}.
    * @throws InfoBatchError 'SCALAR_LOSS' for an already reduced loss, 'SHAPE_MISMATCH' when the
    *   loss does not have one value per sample.
    */
-  update(perSampleLoss: tf.Tensor, batch: PlanBatch): tf.Scalar {
+  update(perSampleLoss: tf.Tensor, batch: PlanBatch, options: UpdateOptions = {}): tf.Scalar {
     const where = 'InfoBatchTfjs.update';
     if (!isTensorLike(perSampleLoss)) {
       throw new InfoBatchError('INVALID_TYPE', `'perSampleLoss' passed to ${where} must be a tf.Tensor but got ${describeValue(perSampleLoss)}.`);
     }
-    if (typeof batch !== 'object' || batch === null || !(batch.indices instanceof Int32Array) || !(batch.weights instanceof Float32Array)) {
-      throw new InfoBatchError('INVALID_TYPE', `'batch' passed to ${where} must be a plan batch { indices: Int32Array, weights: Float32Array } but got ${describeValue(batch)}.`);
+    assertPlanBatch(where, batch);
+    assertOptionBag(where, 'options', options);
+    assertKnownKeys(where, options, ['rescaleMode']);
+    const mode = options.rescaleMode ?? (this.rescaleMode === 'step' ? 'step' : 'loss');
+    if (mode !== 'loss' && mode !== 'step') {
+      throw new InfoBatchError('INVALID_OPTION', `'options.rescaleMode' passed to ${where} must be 'loss' or 'step' but got ${describeValue(mode)}.`);
     }
     const { indices, weights } = batch;
     const size = indices.length;
-    if (weights.length !== size || size === 0) {
-      throw new InfoBatchError('SHAPE_MISMATCH', `'batch' passed to ${where} must have as many weights as indices, at least one, but got ${size} indices and ${weights.length} weights.`);
-    }
     assertPerSampleLoss(`'perSampleLoss' passed to ${where}`, perSampleLoss, size);
     const shape = perSampleLoss.shape;
+    const denominator = objectiveDenominator(weights, mode);
     const { objective, copy } = tf.tidy(() => {
       const flat = shape.length === 1 ? perSampleLoss : tf.reshape(perSampleLoss, [size]);
-      const weighted = tf.div(tf.sum(tf.mul(flat, tf.tensor1d(weights, 'float32'))), size) as tf.Scalar;
+      const weighted = tf.div(tf.sum(tf.mul(flat, tf.tensor1d(weights, 'float32'))), denominator) as tf.Scalar;
       return { objective: weighted, copy: tf.clone(flat) };
     });
     tf.keep(copy); // survives the caller's tidy / minimize until its read settles

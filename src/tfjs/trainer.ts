@@ -2,9 +2,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { EpochPlan } from '../core/epoch-plan.js';
 import { describeValue, InfoBatchError } from '../core/errors.js';
 import type { InfoBatch, InfoBatchOptions, RunSummary } from '../core/info-batch.js';
+import { assertRescaleMode, type RescaleMode } from '../core/rescale.js';
 import { assertInteger, assertKnownKeys, assertOptionBag } from '../core/validate.js';
 import { checkLossShape, isStepSchedule, makeInfoBatch, runTraining, trainableVariables, type EpochLearningRate, type EpochMetrics, type TrainableModel } from './engine.js';
 import { InfoBatchTfjs, isTensorLike } from './info-batch-tfjs.js';
+import type { RescaleChoice } from './rescale.js';
 import type { StepSchedule } from './schedules.js';
 import { assertRunCheckpointOptions, openRunCheckpoint, type RunCheckpointOptions } from './run-checkpoint.js';
 import { tensorLoader } from './sample-source.js';
@@ -83,6 +85,14 @@ export interface TrainOptions {
    * @defaultValue 1 (this thread)
    */
   readonly workers?: number | WorkersOptions;
+  /**
+   * Where InfoBatch's up-weighting goes ({@link RescaleMode}): `'auto'` applies it to the loss for
+   * SGD and momentum (the paper's form) and to each step's learning rate (`× Σ w / B`, restored
+   * after the step) for Adam, RMSProp and the other adaptive optimizers, which would otherwise
+   * normalise it away. The choice is in {@link TrainResult.rescale}.
+   * @defaultValue 'auto'
+   */
+  readonly rescaleMode?: RescaleMode;
 }
 
 /** Result of {@link trainWithInfoBatch}. */
@@ -93,9 +103,11 @@ export interface TrainResult {
   readonly summary: RunSummary;
   /** The InfoBatch instance used (e.g. for `saveState()`). */
   readonly infoBatch: InfoBatch;
+  /** The rescale mode applied with this optimizer, and why. */
+  readonly rescale: RescaleChoice;
 }
 
-const OPTION_KEYS = ['epochs', 'batchSize', 'optimizer', 'loss', 'infobatch', 'learningRate', 'initialEpoch', 'callbacks', 'evaluate', 'checkpoint', 'workers'] as const;
+const OPTION_KEYS = ['epochs', 'batchSize', 'optimizer', 'loss', 'infobatch', 'learningRate', 'initialEpoch', 'callbacks', 'evaluate', 'checkpoint', 'workers', 'rescaleMode'] as const;
 const CALLBACK_KEYS = ['onEpochBegin', 'onBatchEnd', 'onEpochEnd'] as const;
 
 function validate(model: TrainableModel, data: TrainingData, options: TrainOptions): void {
@@ -164,12 +176,14 @@ function validate(model: TrainableModel, data: TrainingData, options: TrainOptio
 export async function trainWithInfoBatch(model: TrainableModel, data: TrainingData, options: TrainOptions): Promise<TrainResult> {
   const where = 'trainWithInfoBatch';
   validate(model, data, options);
-  const { epochs, batchSize, optimizer, loss, infobatch, learningRate, initialEpoch = 0, callbacks = {}, evaluate, checkpoint, workers } = options;
+  const { epochs, batchSize, optimizer, loss, infobatch, learningRate, initialEpoch = 0, callbacks = {}, evaluate, checkpoint, workers, rescaleMode = 'auto' } = options;
+  assertRescaleMode(where, 'rescaleMode', rescaleMode);
   const parallel = resolveWorkers(where, model, loss, workers);
   const numSamples = data.x.shape[0]!;
   const ib = makeInfoBatch(where, numSamples, epochs, infobatch, 'data.x');
   assertInteger(where, 'initialEpoch', initialEpoch, 0, epochs - 1);
-  const ibt = new InfoBatchTfjs(ib);
+  const ibt = new InfoBatchTfjs(ib, { rescaleMode });
+  const rescale = ibt.rescaleFor(optimizer);
   trainableVariables(model, where);
   const loader = tensorLoader(data.x, data.y);
   await checkLossShape({ where, model, loader, numSamples, batchSize, loss });
@@ -186,7 +200,7 @@ export async function trainWithInfoBatch(model: TrainableModel, data: TrainingDa
   const resumed = opened?.resumed;
   if (resumed !== undefined) {
     history.push(...(resumed.front as { epochs: EpochMetrics[] }).epochs);
-    if (resumed.finished) return { epochs: history, summary: ib.summary(), infoBatch: ib };
+    if (resumed.finished) return { epochs: history, summary: ib.summary(), infoBatch: ib, rescale };
   }
   const runner = parallel === undefined ? undefined : await startWorkers(where, parallel, model, optimizer, ibt);
   await runTraining({
@@ -216,5 +230,5 @@ export async function trainWithInfoBatch(model: TrainableModel, data: TrainingDa
       },
     },
   }).finally(() => runner?.close());
-  return { epochs: history, summary: ib.summary(), infoBatch: ib };
+  return { epochs: history, summary: ib.summary(), infoBatch: ib, rescale };
 }

@@ -9,6 +9,7 @@ import { InfoBatch } from '../../core/info-batch.js';
 import type { PolicyConfig } from '../../core/policy.js';
 import { createPolicy } from '../../policies/registry.js';
 import { cosineSchedule, trainWithInfoBatch } from '../../tfjs/index.js';
+import type { RunVariant } from '../policy-spec.js';
 import type { EpochRecord, RunResult } from '../results.js';
 import { epochRecorder, runResult } from '../run-record.js';
 import type { Task, TaskArtifact, TaskData, TaskEvaluation } from './task.js';
@@ -17,6 +18,8 @@ import type { Task, TaskArtifact, TaskData, TaskEvaluation } from './task.js';
 export interface TaskRunOptions {
   readonly label: string;
   readonly policy: PolicyConfig;
+  /** How the run trains apart from its policy (rescale mode, learning-rate factor). */
+  readonly variant?: RunVariant;
   readonly seed: number;
   readonly epochs: number;
   readonly batchSize: number;
@@ -60,11 +63,11 @@ export interface TaskRunOutcome {
  * ```
  */
 export async function runTaskTraining(task: Task, data: TaskData, options: TaskRunOptions): Promise<TaskRunOutcome> {
-  const { label, policy, seed, epochs, batchSize, learningRate, histogramEpochs = [], evaluate = true, artifacts = false, onEpoch } = options;
+  const { label, policy, variant = {}, seed, epochs, batchSize, learningRate, histogramEpochs = [], evaluate = true, artifacts = false, onEpoch } = options;
   const run = await task.createRun(data, { seed });
   const optimizer = tf.train.adam(learningRate);
   const ib = new InfoBatch({ numSamples: data.numTrain, numEpochs: epochs, seed, policy: createPolicy(policy) });
-  const lr = cosineSchedule({ baseLr: learningRate, totalEpochs: epochs });
+  const lr = cosineSchedule({ baseLr: learningRate * (variant.learningRateScale ?? 1), totalEpochs: epochs });
   const { records, callbacks, timedEvaluate } = epochRecorder(ib, { metricKey: 'metric', histogramEpochs, ...(onEpoch !== undefined && { onEpoch }) });
   let lastEvaluation: TaskEvaluation = { metric: { ...task.metric, value: Number.NaN }, loss: Number.NaN };
   try {
@@ -75,6 +78,7 @@ export async function runTaskTraining(task: Task, data: TaskData, options: TaskR
       loss: (yTrue, yPred) => run.loss(yTrue, yPred),
       infobatch: ib,
       learningRate: (epoch) => lr(epoch),
+      ...(variant.rescaleMode !== undefined && { rescaleMode: variant.rescaleMode }),
       callbacks,
       ...(evaluate && {
         evaluate: timedEvaluate(async () => {
@@ -85,7 +89,7 @@ export async function runTaskTraining(task: Task, data: TaskData, options: TaskR
     });
     const files = artifacts && run.artifacts !== undefined ? await run.artifacts() : [];
     return {
-      result: runResult(label, ib, seed, records, result.summary),
+      result: runResult(label, ib, seed, records, result.summary, { rescaleMode: result.rescale.mode, learningRateScale: variant.learningRateScale ?? 1 }),
       artifacts: files,
       evaluation: lastEvaluation,
       setupSeconds: run.setupSeconds,

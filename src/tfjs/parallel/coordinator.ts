@@ -4,9 +4,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { crc32 } from '../../core/crc32.js';
+import { objectiveDenominator, stepScale } from '../../core/rescale.js';
 import { InfoBatchError } from '../../core/errors.js';
 import type { StepInput, StepOutput, StepRunner } from '../engine.js';
 import type { InfoBatchTfjs } from '../info-batch-tfjs.js';
+import { withScaledLearningRate } from '../rescale.js';
 import { fastWasmKernelsActive } from '../wasm-kernels.js';
 import { shardGradients, type ShardModel } from './replica.js';
 import { strideRows, type FromReplica, type ReplicaEndpoint, type ReplicaSpec, type TensorData, type ToReplica } from './protocol.js';
@@ -116,6 +118,8 @@ export class ParallelStepRunner implements StepRunner {
     const { variables, optimizer, ibt, extras } = this.options;
     const worldSize = this.worldSize;
     const globalBatch = batch.indices.length;
+    const { mode } = ibt.rescaleFor(optimizer);
+    const denominator = objectiveDenominator(batch.weights, mode);
     this.stage = `step ${position.step} of epoch ${position.epoch}`;
     const id = ++this.stepId;
     const params = this.readParams();
@@ -127,7 +131,7 @@ export class ParallelStepRunner implements StepRunner {
       const ys = rankRows(batchYs, rank, worldSize);
       const sampleWeights = strideRows(batch.weights, 1, rank, worldSize);
       return {
-        message: { type: 'step', id, params, xs, ys, sampleWeights, globalBatch, penalty: rank === 0, outputs: extras !== undefined },
+        message: { type: 'step', id, params, xs, ys, sampleWeights, denominator, penalty: rank === 0, outputs: extras !== undefined },
         transfer: [xs.values.buffer as ArrayBuffer, ys.values.buffer as ArrayBuffer, sampleWeights.buffer as ArrayBuffer],
       };
     }, 'grads') as Promise<Extract<FromReplica, { type: 'grads' }>[]>;
@@ -138,7 +142,7 @@ export class ParallelStepRunner implements StepRunner {
       // Rank 0 here, while the replicas compute theirs.
       let own: Extract<FromReplica, { type: 'grads' }>;
       try {
-        own = { type: 'grads', id, ...this.localShard(this.options.local, batch.weights, batchXs, batchYs, globalBatch, extras !== undefined) };
+        own = { type: 'grads', id, ...this.localShard(this.options.local, batch.weights, batchXs, batchYs, denominator, extras !== undefined) };
       } catch (error) {
         sent.catch(() => undefined);
         throw error;
@@ -165,9 +169,9 @@ export class ParallelStepRunner implements StepRunner {
         gradients[variable.name] = tf.tensor(total.subarray(offset, offset + variable.size), variable.shape, 'float32');
         offset += variable.size;
       }
-      optimizer.applyGradients(gradients);
-      const dataLoss = ibt.update(tf.tensor1d(losses, 'float32'), batch);
-      const weightedSum = tf.mul(dataLoss, globalBatch) as tf.Scalar;
+      withScaledLearningRate(optimizer, mode === 'step' ? stepScale(batch.weights) : 1, () => optimizer.applyGradients(gradients));
+      const dataLoss = ibt.update(tf.tensor1d(losses, 'float32'), batch, { rescaleMode: mode });
+      const weightedSum = tf.mul(dataLoss, denominator) as tf.Scalar;
       const extraValues = extras === undefined ? [] : extras(tensors.ys, this.gatherOutputs(replies, globalBatch));
       return { weightedSum, extras: extraValues, ...(wantCost && { cost: tf.add(dataLoss, penalty) as tf.Scalar }) };
     });
@@ -216,7 +220,7 @@ export class ParallelStepRunner implements StepRunner {
   }
 
   /** Rank 0's part of the step, computed on this thread from the batch tensors. */
-  private localShard(local: ShardModel, weights: Float32Array, batchXs: TensorData, batchYs: TensorData, globalBatch: number, outputs: boolean) {
+  private localShard(local: ShardModel, weights: Float32Array, batchXs: TensorData, batchYs: TensorData, denominator: number, outputs: boolean) {
     const worldSize = this.worldSize;
     // From the values already read (wasm's gather kernel costs more than these copies).
     const xsPart = rankRows(batchXs, 0, worldSize);
@@ -224,7 +228,7 @@ export class ParallelStepRunner implements StepRunner {
     const xs = tf.tensor(xsPart.values, [...xsPart.shape], xsPart.dtype);
     const ys = tf.tensor(ysPart.values, [...ysPart.shape], ysPart.dtype);
     try {
-      return shardGradients(local, { xs, ys, sampleWeights: strideRows(weights, 1, 0, worldSize), globalBatch, penalty: true, outputs });
+      return shardGradients(local, { xs, ys, sampleWeights: strideRows(weights, 1, 0, worldSize), denominator, penalty: true, outputs });
     } finally {
       tf.dispose([xs, ys]);
     }

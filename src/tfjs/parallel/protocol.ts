@@ -85,8 +85,11 @@ export interface StepRequest {
   readonly ys: TensorData;
   /** InfoBatch weights of this rank's rows. */
   readonly sampleWeights: Float32Array;
-  /** Length `B` of the global batch: the objective is `Σ w·l / B` over this rank's rows. */
-  readonly globalBatch: number;
+  /**
+   * Denominator `D` of the objective `Σ w·l / D` over this rank's rows: the global batch's length
+   * `B` in rescale mode `'loss'`, its weight sum `Σ w` in mode `'step'`.
+   */
+  readonly denominator: number;
   /** Add the model's regularisation penalties to this rank's objective (one rank does). */
   readonly penalty: boolean;
   /** Also send the model's outputs for this rank's rows (for metrics computed by the coordinator). */

@@ -98,7 +98,7 @@ export class Replica {
     const ys = tf.tensor(message.ys.values, [...message.ys.shape], message.ys.dtype);
     let result: ShardResult;
     try {
-      result = shardGradients({ model, loss, variables: this.variables, where: `replica ${this.rank}` }, { xs, ys, sampleWeights: message.sampleWeights, globalBatch: message.globalBatch, penalty: message.penalty, outputs: message.outputs });
+      result = shardGradients({ model, loss, variables: this.variables, where: `replica ${this.rank}` }, { xs, ys, sampleWeights: message.sampleWeights, denominator: message.denominator, penalty: message.penalty, outputs: message.outputs });
     } finally {
       tf.dispose([xs, ys]);
     }
@@ -149,7 +149,8 @@ export interface ShardInput {
   readonly xs: tf.Tensor;
   readonly ys: tf.Tensor;
   readonly sampleWeights: Float32Array;
-  readonly globalBatch: number;
+  /** Denominator of the objective (see {@link StepRequest.denominator}). */
+  readonly denominator: number;
   readonly penalty: boolean;
   readonly outputs: boolean;
 }
@@ -185,7 +186,7 @@ export function shardGradients({ model, loss, variables, where }: ShardModel, in
         const values = tf.reshape(loss(input.ys, output), [rows]);
         perSample = tf.keep(values);
         kept.push(perSample);
-        const data = tf.div(tf.sum(tf.mul(values, tf.tensor1d(input.sampleWeights, 'float32'))), input.globalBatch) as tf.Scalar;
+        const data = tf.div(tf.sum(tf.mul(values, tf.tensor1d(input.sampleWeights, 'float32'))), input.denominator) as tf.Scalar;
         const extra = input.penalty ? regularization(model) : undefined;
         if (extra === undefined) return data;
         penaltyValue = tf.keep(extra);
