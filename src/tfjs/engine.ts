@@ -307,6 +307,13 @@ export interface EngineResult {
   readonly stopped: boolean;
 }
 
+/** Mean of `stepScale` over the first `steps` batches (the whole epoch's so far, also when resumed inside it). */
+function meanStepScale(batches: readonly PlanBatch[], steps: number): number {
+  let sum = 0;
+  for (let k = 0; k < steps; k++) sum += stepScale(batches[k]!.weights);
+  return steps > 0 ? sum / steps : 1;
+}
+
 /** Whether `value` is a per-step {@link StepSchedule}. @internal */
 export function isStepSchedule(value: unknown): value is StepSchedule {
   return typeof value === 'object' && value !== null && typeof (value as StepSchedule).beginEpoch === 'function' && typeof (value as StepSchedule).lr === 'function';
@@ -455,7 +462,6 @@ export async function runTraining(spec: EngineSpec): Promise<EngineResult> {
     let current: BatchTensors | undefined;
     let step = firstStep;
     const scaled = ibt.rescaleFor(optimizer).mode === 'step';
-    let stepScaleSum = 0;
     try {
       let lastLr = Number.NaN;
       const load = (k: number): Promise<BatchTensors> => {
@@ -476,7 +482,6 @@ export async function runTraining(spec: EngineSpec): Promise<EngineResult> {
         }
         await hooks.onBatchBegin?.(position, batch);
         const output = await runner.runStep({ batch, tensors: current, position, wantCost });
-        stepScaleSum += scaled ? stepScale(batch.weights) : 1;
         disposeBatch(current);
         current = undefined;
         try {
@@ -514,7 +519,7 @@ export async function runTraining(spec: EngineSpec): Promise<EngineResult> {
         planSeconds,
         recordSeconds,
         keptFraction: plan.length / numSamples,
-        meanStepScale: step > firstStep ? stepScaleSum / (step - firstStep) : 1,
+        meanStepScale: scaled ? meanStepScale(batches, step) : 1,
         threshold: plan.stats.threshold,
         ...(epochLr !== undefined && { learningRate: epochLr }),
         ...(evaluation !== undefined && { evaluation: { ...evaluation } }),

@@ -93,7 +93,7 @@ function sparseCrossEntropy(where: string, labels: tf.Tensor, logits: tf.Tensor,
  *
  * @example
  * ```ts
- * optimizer.minimize(() => ibt.update(softmaxCrossEntropy(ys, model.predict(xs) as tf.Tensor), batch));
+ * ibt.minimize(optimizer, batch, () => softmaxCrossEntropy(ys, model.predict(xs) as tf.Tensor));
  * ```
  */
 export function softmaxCrossEntropy(labels: tf.Tensor, logits: tf.Tensor, options: CrossEntropyOptions = {}): tf.Tensor1D {

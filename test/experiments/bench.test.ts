@@ -152,6 +152,32 @@ describe('runBench', () => {
     }
   });
 
+  it("records each run's rescale mode and trains the :rescaleMode= and :lrScale= variants as asked", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'infobatch-bench-rescale-'));
+    try {
+      const results = await runBench({
+        ...options(dir),
+        optimizer: 'adam',
+        learningRate: 0.003,
+        seeds: [0],
+        policies: parsePolicySpecs('full,infobatch,infobatch:rescaleMode=loss,full:lrScale=1.5'),
+      });
+      const run = (label: string) => results.runs.find((r) => r.label === label)!;
+      expect(run('infobatch').rescaleMode).toBe('step'); // 'auto' under Adam
+      expect(run('infobatch:rescaleMode=loss').rescaleMode).toBe('loss');
+      expect(run('infobatch').learningRateScale).toBeUndefined();
+      expect(run('full:lrScale=1.5').learningRateScale).toBe(1.5);
+      // The modes train differently, and a larger rate moves full data elsewhere.
+      expect(run('infobatch').epochs.at(-1)!.trainLoss).not.toBeCloseTo(run('infobatch:rescaleMode=loss').epochs.at(-1)!.trainLoss, 6);
+      expect(run('full:lrScale=1.5').epochs.at(-1)!.trainLoss).not.toBeCloseTo(run('full').epochs.at(-1)!.trainLoss, 6);
+      // Under the SGD recipe 'auto' keeps the paper's form.
+      const sgd = await runBench({ ...options(join(dir, 'sgd')), seeds: [0], policies: parsePolicySpecs('infobatch') });
+      expect(sgd.runs[0]!.rescaleMode).toBe('loss');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('trains the EL2N rival and the coreset + InfoBatch combinator end to end', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'infobatch-bench-rivals-'));
     try {

@@ -15,6 +15,18 @@ describe('parsePolicySpecs', () => {
     for (const spec of specs) expect(() => createPolicy(spec.config)).not.toThrow();
   });
 
+  it('parses :rescaleMode= and :lrScale= into the run variant, not the policy config, and refuses bad values', () => {
+    const [step, scaled, both] = parsePolicySpecs('infobatch:rescaleMode=step,full:lrScale=1.42,infobatch:target=0.4:rescaleMode=loss');
+    expect(step).toEqual({ label: 'infobatch:rescaleMode=step', config: { name: 'infobatch' }, variant: { rescaleMode: 'step' } });
+    expect(scaled).toEqual({ label: 'full:lrScale=1.42', config: { name: 'full' }, variant: { learningRateScale: 1.42 } });
+    expect(both!.config).toEqual({ name: 'infobatch', targetSaving: 0.4 });
+    expect(both!.variant).toEqual({ rescaleMode: 'loss' });
+    expect(parsePolicySpecs('infobatch')[0]).not.toHaveProperty('variant');
+    expect(() => parsePolicySpecs('infobatch:rescaleMode=steps')).toThrow(/must be one of 'auto', 'loss', 'step' but got "steps"/);
+    expect(() => parsePolicySpecs('full:lrScale=0')).toThrow(/lrScale .* must be a finite number > 0/);
+    expect(() => parsePolicySpecs('full:lrScale=abc')).toThrow(InfoBatchError);
+  });
+
   it('parses runs sized to a fixed saving, which need no infobatch run', () => {
     const specs = parsePolicySpecs('full,random@saving=0.3,full@saving=0.45');
     expect(specs[1]).toEqual({ label: 'random@saving=0.3', config: { name: 'dynamic-random' }, matched: 'saving', saving: 0.3 });

@@ -42,9 +42,9 @@ interface Run {
   readonly meanLosses: number[];
 }
 
-async function run(workers: TrainOptions['workers'], policy: 'infobatch' | 'full' = 'infobatch', seed = 3): Promise<Run> {
+async function run(workers: TrainOptions['workers'], policy: 'infobatch' | 'full' = 'infobatch', seed = 3, makeOptimizer: () => tf.Optimizer = () => tf.train.sgd(0.2)): Promise<Run> {
   const model = tinyModel(seed);
-  const optimizer = tf.train.sgd(0.2); // tfjs's momentum optimizer keeps a scalar after dispose(), which would hide leaks
+  const optimizer = makeOptimizer(); // SGD by default: tfjs's momentum optimizer keeps a scalar after dispose(), which would hide leaks
   const ib = new InfoBatch({ numSamples: NUM_SAMPLES, numEpochs: EPOCHS, seed: 9, ...(policy === 'full' && { policy: new FullDataPolicy() }) });
   const plans: Int32Array[] = [];
   try {
@@ -92,6 +92,20 @@ describe('trainWithInfoBatch with workers (data-parallel on worker threads)', ()
       expect(liveNodeReplicas()).toBe(0);
     }, 60_000);
   }
+
+  it("2 workers under Adam (rescale mode 'step': the coordinator scales the step's rate) follow one thread", async () => {
+    const before = tf.memory().numTensors;
+    const single = await run(undefined, 'infobatch', 3, () => tf.train.adam(0.02));
+    const parallel = await run(2, 'infobatch', 3, () => tf.train.adam(0.02));
+    const sgd = await run(undefined, 'infobatch', 3, () => tf.train.sgd(0.2));
+    expect(parallel.plans).toEqual(single.plans);
+    expectClose(parallel.meanLosses, single.meanLosses, 1e-4);
+    parallel.weights.forEach((w, i) => expectClose(w, single.weights[i]!, 1e-4));
+    // Another optimizer gives other weights: the comparison has teeth.
+    expect(Math.abs(sgd.weights[0]![0]! - single.weights[0]![0]!)).toBeGreaterThan(1e-4);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(liveNodeReplicas()).toBe(0);
+  }, 60_000);
 
   it('computes rank 0 on this thread: workers: 3 starts 2 worker threads', async () => {
     const model = tinyModel(2);
