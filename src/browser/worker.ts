@@ -12,7 +12,7 @@ import { takeFirst, type DatasetSplit } from '../data/dataset.js';
 import { DEMO_RECIPE } from '../experiments/demo-table.js';
 import type { ModelKind } from '../experiments/models.js';
 import { datasetTensors, runTraining } from '../experiments/train-run.js';
-import { selectBackend } from '../tfjs/backend.js';
+import { compilesPerShape, selectBackend } from '../tfjs/backend.js';
 import { idxSplitFromFiles, readFileBytes } from './idx-files.js';
 import type { DemoConfig, FromWorker, RunName, ToWorker } from './protocol.js';
 
@@ -64,7 +64,8 @@ async function warmUp(split: DatasetSplit, model: ModelKind, seed: number): Prom
 }
 
 async function runDemo(config: DemoConfig): Promise<void> {
-  post({ type: 'backend', name: await selectBackend({ prefer: config.backends }) });
+  const backend = await selectBackend({ prefer: config.backends });
+  post({ type: 'backend', name: backend });
   const { split, description } = await loadSplit(config);
   const model: ModelKind = config.model ?? (split.train.sampleShape.length > 1 ? 'cnn' : 'mlp');
   post({ type: 'dataset', description, numSamples: split.train.numSamples, numTest: split.test.numSamples, model });
@@ -74,7 +75,8 @@ async function runDemo(config: DemoConfig): Promise<void> {
     for (const run of ['full', 'infobatch'] as const satisfies readonly RunName[]) {
       const result = await runTraining(data, {
         label: run,
-        policy: { name: run },
+        // On webgl/webgpu a pruned epoch keeps full data's batch sizes: no kernel compiled anew.
+        policy: run === 'infobatch' && compilesPerShape(backend) ? { name: run, alignToBatchSize: DEMO_RECIPE.batchSize } : { name: run },
         seed: config.seed,
         model,
         epochs: config.epochs,

@@ -3,7 +3,7 @@ import { InfoBatchError } from '../core/errors.js';
 import { fullSelection, keptCount, selectionArrays } from '../core/full-selection.js';
 import type { PolicyContext, PolicySelection, PruningPolicy } from '../core/policy.js';
 import { assertThresholdRule, computeThreshold, type ThresholdRule } from '../core/threshold.js';
-import { assertKnownKeys, assertNumberInRange, assertOptionBag } from '../core/validate.js';
+import { assertInteger, assertKnownKeys, assertNumberInRange, assertOptionBag } from '../core/validate.js';
 
 /** Options of {@link InfoBatchPolicy}. */
 export interface InfoBatchPolicyOptions {
@@ -46,9 +46,40 @@ export interface InfoBatchPolicyOptions {
    * @defaultValue 0.9
    */
   readonly maxPruneRatio?: number;
+  /**
+   * The training batch size, to keep batch shapes: the kept count of the well-learned set is moved
+   * (by less than one batch, towards the nearest choice) so that a pruned epoch's last batch has a
+   * size that full-data epochs have too (a whole batch, or `numSamples % alignToBatchSize`). GPU
+   * backends (webgl, webgpu) compile kernels per shape, and a new last-batch size in every pruned
+   * epoch costs a compilation each; the training functions set it on those backends. The weights
+   * stay `|D1| / k` for the `k` chosen, so the expected gradient stays unbiased.
+   * @defaultValue undefined (no alignment)
+   */
+  readonly alignToBatchSize?: number;
 }
 
-const OPTION_KEYS = ['pruneRatio', 'delta', 'threshold', 'rescale', 'targetSaving', 'maxPruneRatio'] as const;
+/**
+ * The kept count nearest to `keep` (ties: the smaller change, then the larger count) for which the
+ * plan length `numSamples − wellLearned + k` leaves a last batch full data has too: its remainder
+ * mod `batchSize` is 0 or `numSamples % batchSize`. `k` stays in `[1, wellLearned]` (in
+ * `[0, wellLearned]` when `keep` is 0); `k = wellLearned` (no pruning of D1) always qualifies.
+ * @internal
+ */
+export function alignedKeptCount(keep: number, wellLearned: number, numSamples: number, batchSize: number): number {
+  const base = numSamples - wellLearned;
+  const fits = (k: number) => {
+    const rest = (base + k) % batchSize;
+    return rest === 0 || rest === numSamples % batchSize;
+  };
+  const low = keep === 0 ? 0 : 1;
+  for (let change = 0; change < batchSize; change++) {
+    if (keep + change <= wellLearned && fits(keep + change)) return keep + change;
+    if (keep - change >= low && fits(keep - change)) return keep - change;
+  }
+  return wellLearned;
+}
+
+const OPTION_KEYS = ['pruneRatio', 'delta', 'threshold', 'rescale', 'targetSaving', 'maxPruneRatio', 'alignToBatchSize'] as const;
 
 /**
  * InfoBatch (Qin et al., ICLR 2024, arXiv 2303.04947): each pruning epoch keeps a uniform random
@@ -79,6 +110,8 @@ export class InfoBatchPolicy implements PruningPolicy {
     readonly targetSaving?: number;
     /** Present only with `targetSaving`. */
     readonly maxPruneRatio?: number;
+    /** Present only when given. */
+    readonly alignToBatchSize?: number;
   };
   private quantileScratch: Float32Array | undefined;
   private keptScratch: Uint32Array | undefined;
@@ -90,8 +123,10 @@ export class InfoBatchPolicy implements PruningPolicy {
     const where = 'new InfoBatchPolicy()';
     assertOptionBag(where, 'options', options);
     assertKnownKeys(where, options, OPTION_KEYS);
-    const { pruneRatio, delta = 0.875, threshold = 'mean', rescale = true, targetSaving, maxPruneRatio } = options;
+    const { pruneRatio, delta = 0.875, threshold = 'mean', rescale = true, targetSaving, maxPruneRatio, alignToBatchSize } = options;
     assertNumberInRange(where, 'delta', delta, 0, 1, '[]');
+    if (alignToBatchSize !== undefined) assertInteger(where, 'alignToBatchSize', alignToBatchSize, 1, 2 ** 31 - 1);
+    const align = alignToBatchSize === undefined ? {} : { alignToBatchSize };
     assertThresholdRule(where, threshold);
     if (typeof rescale !== 'boolean') {
       throw new InfoBatchError('INVALID_TYPE', `'rescale' passed to ${where} must be a boolean but got ${String(rescale)}.`);
@@ -102,7 +137,7 @@ export class InfoBatchPolicy implements PruningPolicy {
       }
       const ratio = pruneRatio ?? 0.5;
       assertNumberInRange(where, 'pruneRatio', ratio, 0, 1, '[)');
-      this.config = { name: 'infobatch', pruneRatio: ratio, delta, threshold, rescale };
+      this.config = { name: 'infobatch', pruneRatio: ratio, delta, threshold, rescale, ...align };
     } else {
       if (pruneRatio !== undefined) {
         throw new InfoBatchError('INVALID_OPTION', `${where} got both 'pruneRatio' and 'targetSaving'; pass one: targetSaving adapts the prune ratio of each epoch itself.`);
@@ -110,7 +145,7 @@ export class InfoBatchPolicy implements PruningPolicy {
       assertNumberInRange(where, 'targetSaving', targetSaving, 0, 1, '()');
       const maxRatio = maxPruneRatio ?? 0.9;
       assertNumberInRange(where, 'maxPruneRatio', maxRatio, 0, 1, '()');
-      this.config = { name: 'infobatch', delta, threshold, rescale, targetSaving, maxPruneRatio: maxRatio };
+      this.config = { name: 'infobatch', delta, threshold, rescale, targetSaving, maxPruneRatio: maxRatio, ...align };
     }
   }
 
@@ -145,7 +180,9 @@ export class InfoBatchPolicy implements PruningPolicy {
     // predict, and mispredicted branches, not arithmetic, dominate a naive loop.
     let wellLearned = 0;
     for (let i = 0; i < numSamples; i++) wellLearned += +(scores[i]! < threshold);
-    const keep = pruneRatio !== undefined ? keptCount(wellLearned, pruneRatio) : this.targetKeptCount(context, wellLearned);
+    const chosen = pruneRatio !== undefined ? keptCount(wellLearned, pruneRatio) : this.targetKeptCount(context, wellLearned);
+    const { alignToBatchSize } = this.config;
+    const keep = alignToBatchSize === undefined ? chosen : alignedKeptCount(chosen, wellLearned, numSamples, alignToBatchSize);
     const keptWeight = rescale && keep > 0 ? wellLearned / keep : 1;
 
     // A uniform random keep-subset of D1 by selection sampling (Knuth's Algorithm S: the t-th

@@ -9,6 +9,16 @@ import { registerWasmGradientKernels, useFastWasmKernels } from './wasm-kernels.
 /** Backends {@link selectBackend} knows how to pick. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu' | 'webgl' | 'webgpu';
 
+/**
+ * Whether a tfjs backend compiles its kernels per tensor shape (webgl, webgpu), so that a batch
+ * size not seen before costs a compilation; the training functions then align InfoBatch's pruned
+ * epochs to the batch size (`InfoBatchPolicyOptions.alignToBatchSize`).
+ * @param backend - a backend name, e.g. `tf.getBackend()`.
+ */
+export function compilesPerShape(backend: string): boolean {
+  return backend === 'webgl' || backend === 'webgpu';
+}
+
 /** Options of {@link selectBackend}. */
 export interface SelectBackendOptions {
   /** Backends to try, in order; the first that initialises wins. Defaults to the fastest-first order of the platform. */

@@ -27,6 +27,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { EpochPlan, PlanBatch } from '../core/epoch-plan.js';
 import { describeValue, InfoBatchError } from '../core/errors.js';
 import { InfoBatch, type InfoBatchOptions } from '../core/info-batch.js';
+import { InfoBatchPolicy } from '../policies/info-batch.js';
+import { compilesPerShape } from './backend.js';
 import { objectiveDenominator, stepScale } from '../core/rescale.js';
 import { assertOptionBag } from '../core/validate.js';
 import { assertPerSampleLoss, InfoBatchTfjs, isTensorLike } from './info-batch-tfjs.js';
@@ -396,10 +398,11 @@ export async function checkLossShape(spec: Pick<EngineSpec, 'where' | 'model' | 
 
 /**
  * The InfoBatch of a run: `option` itself when it is an instance (checked against the data and
- * epochs), or a new one built from its options.
+ * epochs), or a new one built from its options; on GPU backends (webgl, webgpu) with the default
+ * policy, that policy aligns pruned epochs to `batchSize` ({@link InfoBatchPolicyOptions.alignToBatchSize}).
  * @internal
  */
-export function makeInfoBatch(where: string, numSamples: number, epochs: number, option: InfoBatch | Omit<InfoBatchOptions, 'numSamples' | 'numEpochs'> | undefined, dataName: string): InfoBatch {
+export function makeInfoBatch(where: string, numSamples: number, epochs: number, option: InfoBatch | Omit<InfoBatchOptions, 'numSamples' | 'numEpochs'> | undefined, dataName: string, batchSize?: number): InfoBatch {
   if (option instanceof InfoBatch) {
     if (option.numSamples !== numSamples) {
       throw new InfoBatchError('SHAPE_MISMATCH', `'infobatch' passed to ${where} is for ${option.numSamples} samples but ${dataName} holds ${numSamples}.`);
@@ -417,8 +420,16 @@ export function makeInfoBatch(where: string, numSamples: number, epochs: number,
       }
     }
   }
-  return new InfoBatch({ ...option, numSamples, numEpochs: epochs });
+  const bag = option ?? {};
+  if (batchSize !== undefined && bag.policy === undefined && compilesPerShape(tf.getBackend())) {
+    // A pruned epoch's last batch keeps a size full data has: no new kernel shapes to compile.
+    const { pruneRatio, delta, threshold, ...rest } = bag;
+    const policy = new InfoBatchPolicy({ ...(pruneRatio !== undefined && { pruneRatio }), ...(delta !== undefined && { delta }), ...(threshold !== undefined && { threshold }), alignToBatchSize: batchSize });
+    return new InfoBatch({ ...rest, policy, numSamples, numEpochs: epochs });
+  }
+  return new InfoBatch({ ...bag, numSamples, numEpochs: epochs });
 }
+
 
 /**
  * Runs epochs `initialEpoch … epochs − 1` (from step `initialStep` of the first): each epoch

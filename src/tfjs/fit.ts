@@ -308,7 +308,7 @@ export async function fitWithInfoBatch(userModel: LayersModel, xOrSource: tf.Ten
   if (internals.isTraining === true) {
     throw new InfoBatchError('INVALID_STATE', `${WHERE} was called while another fit() or fitWithInfoBatch() of the same model is running; await it first.`);
   }
-  const ib = makeInfoBatch(WHERE, numTrain, epochs, args.infobatch, source !== undefined ? 'source.size' : 'the training part of x (after validationSplit)');
+  const ib = makeInfoBatch(WHERE, numTrain, epochs, args.infobatch, source !== undefined ? 'source.size' : 'the training part of x (after validationSplit)', batchSize);
   const ibt = new InfoBatchTfjs(ib, { rescaleMode: args.rescaleMode ?? 'auto' });
   const rescale = ibt.rescaleFor(compiled.optimizer);
   trainableVariables(model as unknown as TrainableModel, WHERE);

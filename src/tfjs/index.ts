@@ -3,7 +3,7 @@
  * `@tensorflow/tfjs-core` and `@tensorflow/tfjs-layers` (both part of `@tensorflow/tfjs`) are peer
  * dependencies.
  */
-export { isNode, selectBackend, type BackendName, type SelectBackendOptions } from './backend.js';
+export { compilesPerShape, isNode, selectBackend, type BackendName, type SelectBackendOptions } from './backend.js';
 export { InfoBatchTfjs, type InfoBatchTfjsOptions, type MinimizeOptions, type UpdateOptions } from './info-batch-tfjs.js';
 export { chooseRescaleMode, type RescaleChoice } from './rescale.js';
 export { meanSquaredError, sequenceCrossEntropy, softmaxCrossEntropy, sparseSoftmaxCrossEntropy, type CrossEntropyOptions } from './losses.js';

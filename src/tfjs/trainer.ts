@@ -180,7 +180,7 @@ export async function trainWithInfoBatch(model: TrainableModel, data: TrainingDa
   assertRescaleMode(where, 'rescaleMode', rescaleMode);
   const parallel = resolveWorkers(where, model, loss, workers);
   const numSamples = data.x.shape[0]!;
-  const ib = makeInfoBatch(where, numSamples, epochs, infobatch, 'data.x');
+  const ib = makeInfoBatch(where, numSamples, epochs, infobatch, 'data.x', options.batchSize);
   assertInteger(where, 'initialEpoch', initialEpoch, 0, epochs - 1);
   const ibt = new InfoBatchTfjs(ib, { rescaleMode });
   const rescale = ibt.rescaleFor(optimizer);
