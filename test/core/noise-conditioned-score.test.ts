@@ -230,7 +230,7 @@ describe('NoiseConditionedScore: bad input', () => {
     const other = new NoiseConditionedScore({ buckets: 3, window: 10 });
     other.update([5], [2]);
     const otherBefore = other.saveState();
-    expectCode(() => other.restoreState(bytes), 'CHECKPOINT_MISMATCH', /"window":256.*"window":10/);
+    expectCode(() => other.restoreState(bytes), 'CHECKPOINT_MISMATCH', /"window":64.*"window":10/);
     expect(other.saveState()).toEqual(otherBefore);
     expectCode(() => NoiseConditionedScore.loadState(new InfoBatch({ numSamples: 2, numEpochs: 2 }).saveState()), 'CORRUPT_CHECKPOINT', /not a NoiseConditionedScore state/);
   });

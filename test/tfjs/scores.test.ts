@@ -192,7 +192,7 @@ describe('trainWithInfoBatch with score', () => {
     const rooted = sqrt.result.infoBatch.scores;
     for (let i = 0; i < NUM_SAMPLES; i++) expect(rooted[i]).toBeCloseTo(Math.sqrt(raw[i]!), 5);
     // The function saw every loss of both epochs, in one bucket: its mean is the recent losses' mean.
-    expect(normalised.ncs.seen()[0]).toBe(256);
+    expect(normalised.ncs.seen()[0]).toBe(64);
     expect(Array.from(normalised.result.infoBatch.scores).every((s) => s > 0 && Number.isFinite(s))).toBe(true);
   });
 
