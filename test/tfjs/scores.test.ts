@@ -125,6 +125,24 @@ describe('InfoBatchTfjs.update with scores', () => {
     for (const model of models) model.dispose();
   });
 
+  it('rejects a minimize function that returns neither a tensor nor { loss, scores }, without leaking or recording', async () => {
+    const model = mlp(4);
+    const optimizer = tf.train.sgd(0.1);
+    const ibt = new InfoBatchTfjs(new InfoBatch({ numSamples: NUM_SAMPLES, numEpochs: 1 }));
+    const batch = Array.from((await ibt.beginEpoch(0)).batches(32))[0]!;
+    const xs = tf.tidy(() => tf.gather(x, tf.tensor1d(batch.indices, 'int32')));
+    const before = tf.memory().numTensors;
+    const weights = await weightsOf(model);
+    await expectRejects(() => ibt.minimize(optimizer, batch, () => ({ scores: tf.sum(model.apply(xs) as tf.Tensor) }) as never), 'INVALID_TYPE', /'perSampleLoss' passed to InfoBatchTfjs.minimize must return the per-sample losses as a tf.Tensor, or \{ loss, scores \}, but returned an object/);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(await weightsOf(model)).toEqual(weights);
+    await ibt.flush();
+    expect(ibt.summary().lossesRecorded).toBe(0);
+    tf.dispose(xs);
+    optimizer.dispose();
+    model.dispose();
+  });
+
   it.each([
     ['a number', () => 3, 'INVALID_TYPE', /'options.scores' passed to InfoBatchTfjs.update must be a tf.Tensor of one score per sample or a function \(losses\) => scores but got 3\./],
     ['a tensor of another length', () => tf.tensor1d([1, 2]), 'SHAPE_MISMATCH', /'options.scores' passed to InfoBatchTfjs.update must have shape \[3\].*\[2\]/],
