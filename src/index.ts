@@ -3,6 +3,7 @@ export { EpochPlan, type BatchOptions, type PlanBatch, type PlanStats, type Shar
 export type { CheckpointStorage } from './core/checkpoint-storage.js';
 export { InfoBatchError, type InfoBatchErrorCode } from './core/errors.js';
 export { InfoBatch, type BeginEpochOptions, type InfoBatchOptions, type LoadStateOptions, type PlanBuffers, type ResumePoint, type RunSummary } from './core/info-batch.js';
+export { NoiseConditionedScore, type NoiseConditionedScoreOptions } from './core/noise-conditioned-score.js';
 export type { PolicyConfig, PolicyContext, PolicySelection, PruningPolicy, SelectionBuffers } from './core/policy.js';
 export { SeededRandom } from './core/random.js';
 export { RESCALE_MODES, stepScale, type AppliedRescaleMode, type RescaleMode } from './core/rescale.js';

@@ -138,7 +138,7 @@ program
   .option('--model <kind>', 'classification: cnn or mlp', modelKind, 'cnn')
   .option('--epochs <n>', "epochs of the recipe (default 15; with --task, the task's default)", positiveInteger)
   .option('--seeds <list>', 'a count (3 = seeds 0,1,2), a range (5..7) or a list of two or more seeds (0,4,7)', seedList, [0, 1, 2])
-  .option('--policies <list>', 'comma-separated: full, infobatch[:r=0.3|:target=0.4][:rescaleMode=auto|loss|step], full[:lrScale=1.4], infobatch-no-rescale, infobatch-no-anneal, random, random@matched, full@matched, static-random, ucb, epsilon-greedy, seta (default: full,infobatch)', policyList)
+  .option('--policies <list>', 'comma-separated: full, infobatch[:r=0.3|:target=0.4][:rescaleMode=auto|loss|step][:score=normalised (diffusion, mae)], full[:lrScale=1.4], infobatch-no-rescale, infobatch-no-anneal, random, random@matched, full@matched, static-random, ucb, epsilon-greedy, seta (default: full,infobatch)', policyList)
   .option('--batch-size <n>', "batch size (default 128; with --task, the task's default)", positiveInteger)
   .option('--optimizer <name>', `classification: ${CLASSIFICATION_OPTIMIZERS.join(' or ')} (default sgd-momentum; the task families always use Adam)`, optimizerName)
   .option('--lr <x>', "peak learning rate, cosine per epoch (default 0.05 for SGD, 0.001 for Adam; with --task, the task's default for Adam)", positiveNumber)

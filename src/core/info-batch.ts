@@ -50,8 +50,8 @@ export interface InfoBatchOptions {
    */
   readonly scoreSmoothing?: ScoreSmoothing;
   /**
-   * Accept negative losses (for objectives such as negative log-likelihoods that can go below 0).
-   * Off by default, because cross-entropy and squared errors never do and a negative value
+   * Accept negative losses and scores (for objectives such as negative log-likelihoods that can go
+   * below 0). Off by default, because cross-entropy and squared errors never do and a negative value
    * usually means a wrong loss was passed.
    * @defaultValue false
    */
@@ -70,7 +70,7 @@ export interface RunSummary {
   readonly fullDataSamples: number;
   /** `samplesSkipped / fullDataSamples` (0 before any plan). */
   readonly savedFraction: number;
-  /** Per-sample losses recorded so far. */
+  /** Per-sample losses (or scores, {@link InfoBatch.recordScores}) recorded so far. */
   readonly lossesRecorded: number;
 }
 
@@ -200,8 +200,8 @@ export class InfoBatch {
   }
 
   /**
-   * Per-sample scores (the last recorded loss, or its moving average), NaN where a sample has
-   * never been scored. A live view: do not write to it.
+   * Per-sample scores (the last recorded loss or {@link InfoBatch.recordScores} score, or its
+   * moving average), NaN where a sample has never been scored. A live view: do not write to it.
    */
   get scores(): Readonly<Float32Array> {
     return this.scoreValues;
@@ -329,24 +329,51 @@ export class InfoBatch {
   }
 
   /**
-   * Records one batch's per-sample losses as the scores of its samples. All inputs are checked
-   * before anything is written, so a bad call leaves the state unchanged.
+   * Records one batch's per-sample losses as the scores of its samples (what the paper does). All
+   * inputs are checked before anything is written, so a bad call leaves the state unchanged. To
+   * rank samples by something other than their training loss, use {@link InfoBatch.recordScores}.
    * @param indices - sample ids of the batch (integers in `[0, numSamples)`).
    * @param losses - one finite loss per sample, aligned with `indices` (no reduction).
    */
   recordLosses(indices: ArrayLike<number>, losses: ArrayLike<number>): void {
-    const where = 'InfoBatch.recordLosses';
+    this.record('InfoBatch.recordLosses', 'losses', 'loss', indices, losses);
+  }
+
+  /**
+   * Records one batch's scores: the values the plans rank samples by (below the threshold means
+   * well learned), when they should not be the training loss itself. Use it where a sample's loss
+   * on one visit says little about the next, because the loss follows randomness drawn per visit
+   * (a diffusion timestep and noise, an MAE mask): record e.g. the loss divided by the expected
+   * loss at the drawn noise level ({@link NoiseConditionedScore}), and keep training on the loss.
+   * Scores follow the same rules as losses (finite, non-negative unless `allowNegativeLosses`,
+   * smoothed by `scoreSmoothing`, seen by the policy), and a bad call leaves the state unchanged.
+   * @param indices - sample ids of the batch (integers in `[0, numSamples)`).
+   * @param scores - one finite score per sample, aligned with `indices`.
+   *
+   * @example
+   * ```ts
+   * const losses = perSampleLosses(batch.indices, timesteps);   // training loss, random timesteps
+   * ib.recordScores(batch.indices, ncs.score(losses, ncs.bucketsOf(timesteps)));
+   * train(ib.weightedMean(losses, batch.weights));             // the objective stays on the loss
+   * ```
+   */
+  recordScores(indices: ArrayLike<number>, scores: ArrayLike<number>): void {
+    this.record('InfoBatch.recordScores', 'scores', 'score', indices, scores);
+  }
+
+  /** Checks a batch of values, then writes them as scores (through the smoothing). */
+  private record(where: string, name: string, noun: string, indices: ArrayLike<number>, values: ArrayLike<number>): void {
     assertArrayLike(where, 'indices', indices);
-    if (typeof losses === 'number') {
-      throw new InfoBatchError('SCALAR_LOSS', `'losses' passed to ${where} is a single number (${losses}); pass one loss per sample, computed without reduction (for tfjs: Reduction.NONE).`);
+    if (typeof values === 'number') {
+      throw new InfoBatchError('SCALAR_LOSS', `'${name}' passed to ${where} is a single number (${values}); pass one ${noun} per sample, computed without reduction (for tfjs: Reduction.NONE).`);
     }
-    assertArrayLike(where, 'losses', losses);
+    assertArrayLike(where, name, values);
     const count = indices.length;
-    if (losses.length !== count) {
-      if (losses.length === 1 && count > 1) {
-        throw new InfoBatchError('SCALAR_LOSS', `'losses' passed to ${where} has 1 value for a batch of ${count} samples: it looks like an already reduced loss. Pass one loss per sample, computed without reduction (for tfjs: Reduction.NONE).`);
+    if (values.length !== count) {
+      if (values.length === 1 && count > 1) {
+        throw new InfoBatchError('SCALAR_LOSS', `'${name}' passed to ${where} has 1 value for a batch of ${count} samples: it looks like an already reduced ${noun}. Pass one ${noun} per sample, computed without reduction (for tfjs: Reduction.NONE).`);
       }
-      throw new InfoBatchError('SHAPE_MISMATCH', `'losses' passed to ${where} must have one value per index: got ${losses.length} losses for ${count} indices.`);
+      throw new InfoBatchError('SHAPE_MISMATCH', `'${name}' passed to ${where} must have one value per index: got ${values.length} ${name} for ${count} indices.`);
     }
     const { numSamples, allowNegativeLosses } = this;
     const integerIndices = indices instanceof Int32Array || indices instanceof Uint16Array || indices instanceof Uint8Array;
@@ -355,29 +382,29 @@ export class InfoBatch {
       if (!(index >= 0 && index < numSamples) || (!integerIndices && !Number.isInteger(index))) {
         throw new InfoBatchError('OUT_OF_RANGE', `'indices[${j}]' passed to ${where} must be an integer sample id in [0, ${numSamples - 1}] but got ${describeValue(index)}.`);
       }
-      const loss = losses[j]!;
-      if (typeof loss !== 'number') {
-        throw new InfoBatchError('INVALID_TYPE', `'losses[${j}]' passed to ${where} (sample ${index}) must be a number but got ${describeValue(loss)}; nothing was recorded.`);
+      const value = values[j]!;
+      if (typeof value !== 'number') {
+        throw new InfoBatchError('INVALID_TYPE', `'${name}[${j}]' passed to ${where} (sample ${index}) must be a number but got ${describeValue(value)}; nothing was recorded.`);
       }
-      if (!Number.isFinite(Math.fround(loss))) {
-        // Scores are float32: a finite loss beyond its range would be stored as ±Infinity.
-        const what = Number.isFinite(loss) ? `${loss}, beyond the float32 range (magnitude at most ${FLOAT32_MAX}) that scores are stored in` : describeValue(loss);
-        throw new InfoBatchError('NON_FINITE_LOSS', `'losses[${j}]' passed to ${where} (sample ${index}) is ${what}; losses must be finite. Check the model's outputs and learning rate; nothing was recorded.`);
+      if (!Number.isFinite(Math.fround(value))) {
+        // Scores are float32: a finite value beyond its range would be stored as ±Infinity.
+        const what = Number.isFinite(value) ? `${value}, beyond the float32 range (magnitude at most ${FLOAT32_MAX}) that scores are stored in` : describeValue(value);
+        throw new InfoBatchError('NON_FINITE_LOSS', `'${name}[${j}]' passed to ${where} (sample ${index}) is ${what}; ${name} must be finite. Check the model's outputs and learning rate; nothing was recorded.`);
       }
-      if (loss < 0 && !allowNegativeLosses) {
-        throw new InfoBatchError('OUT_OF_RANGE', `'losses[${j}]' passed to ${where} (sample ${index}) is ${loss}, below 0; pass per-sample losses such as cross-entropy, or set allowNegativeLosses: true if your objective can be negative. Nothing was recorded.`);
+      if (value < 0 && !allowNegativeLosses) {
+        throw new InfoBatchError('OUT_OF_RANGE', `'${name}[${j}]' passed to ${where} (sample ${index}) is ${value}, below 0; pass per-sample ${name} such as cross-entropy, or set allowNegativeLosses: true if your ${name} can be negative. Nothing was recorded.`);
       }
     }
-    this.policy.observeLosses?.(indices, losses, this.scoreValues);
+    this.policy.observeLosses?.(indices, values, this.scoreValues);
     const scores = this.scoreValues;
     const alpha = newestLossWeight(this.scoreSmoothing);
     if (alpha === 1) {
-      for (let j = 0; j < count; j++) scores[indices[j]!] = losses[j]!;
+      for (let j = 0; j < count; j++) scores[indices[j]!] = values[j]!;
     } else {
       for (let j = 0; j < count; j++) {
         const index = indices[j]!;
         const previous = scores[index]!;
-        scores[index] = previous === previous ? alpha * losses[j]! + (1 - alpha) * previous : losses[j]!;
+        scores[index] = previous === previous ? alpha * values[j]! + (1 - alpha) * previous : values[j]!;
       }
     }
     this.lossesRecorded += count;

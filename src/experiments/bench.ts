@@ -15,7 +15,7 @@ import { parseResults } from './results-file.js';
 import { datasetTensors, runTraining, warmUp, type ClassificationOptimizer } from './train-run.js';
 import { loadBenchDataset } from './datasets.js';
 import { getTask } from './tasks/registry.js';
-import { runTaskTraining, warmUpTask } from './tasks/run-task.js';
+import { assertTaskScoring, runTaskTraining, warmUpTask } from './tasks/run-task.js';
 import type { Task, TaskArtifact, TaskName } from './tasks/task.js';
 import { FAST_WASM_KERNELS_NAME, fastWasmKernelsActive } from '../tfjs/wasm-kernels.js';
 
@@ -287,6 +287,19 @@ async function benchInFolder(options: BenchOptions): Promise<BenchResults> {
   // A fixed saving that cannot be reached fails here, before any training.
   for (const spec of options.policies) if (spec.matched !== undefined && spec.saving !== undefined) sizeForSaving(spec.matched, options.epochs, spec.saving);
   const task = taskOf(options);
+  // A scoring the recipe does not offer fails here, before any data is loaded.
+  for (const spec of options.policies) {
+    const score = spec.variant?.score;
+    if (score === undefined || score === 'loss') continue;
+    if (task === undefined) {
+      throw new InfoBatchError('INVALID_OPTION', `${spec.label} in '--policies' asks for score=${score}, but classification records the loss as the score; score=${score} is for task families that draw noise per visit (--task diffusion, --task mae).`);
+    }
+    try {
+      assertTaskScoring(task, score);
+    } catch (cause) {
+      throw new InfoBatchError('INVALID_OPTION', `${spec.label} in '--policies': ${(cause as Error).message}`, { cause });
+    }
+  }
   const trainer = task === undefined ? await classificationTrainer(options) : await taskTrainer(task, options);
   const { epochs } = options;
   const histogramEpochs = [1, Math.floor(epochs / 2), Math.max(1, annealingStartEpoch(epochs, 0.875) - 1)];

@@ -3,10 +3,11 @@ import { annealingStartEpoch } from '../core/annealing.js';
 import type { PolicyConfig } from '../core/policy.js';
 import { assertRescaleMode, type RescaleMode } from '../core/rescale.js';
 import { createPolicy } from '../policies/registry.js';
+import { TASK_SCORINGS, type TaskScoring } from './tasks/task.js';
 
 /**
- * One entry of `--policies`: `name[:option=value]...` (policy options, plus `rescaleMode=auto|loss|step`
- * and `lrScale=X` for how the run trains, see {@link RunVariant}), a preset name, a run matched to the
+ * One entry of `--policies`: `name[:option=value]...` (policy options, plus `rescaleMode=auto|loss|step`,
+ * `lrScale=X` and `score=loss|normalised` for how the run trains, see {@link RunVariant}), a preset name, a run matched to the
  * InfoBatch runs' measured saving (`random@matched`, `full@matched`), or a run sized to a fixed
  * saving of sample passes (`random@saving=0.3`, `full@saving=0.3`: the frontier's rivals).
  */
@@ -22,7 +23,7 @@ export interface PolicySpec {
   readonly matched?: 'saving' | 'epochs';
   /** A fixed saving of sample passes in (0, 1) (`random@saving=0.3`), instead of InfoBatch's measured one. */
   readonly saving?: number;
-  /** How the run trains apart from its policy (`:rescaleMode=step`, `:lrScale=1.42`). */
+  /** How the run trains apart from its policy (`:rescaleMode=step`, `:lrScale=1.42`, `:score=normalised`). */
   readonly variant?: RunVariant;
 }
 
@@ -35,6 +36,11 @@ export interface RunVariant {
   readonly rescaleMode?: RescaleMode;
   /** Multiplies the recipe's learning rate at every epoch. @defaultValue 1 */
   readonly learningRateScale?: number;
+  /**
+   * What the run records as sample scores ({@link TaskScoring}); `'normalised'` only for task
+   * families that draw noise per visit (`--task diffusion`, `--task mae`). @defaultValue 'loss'
+   */
+  readonly score?: TaskScoring;
 }
 
 /** A policy and a number of epochs that save a given fraction of a recipe's sample passes. */
@@ -131,7 +137,7 @@ function parseOne(label: string): PolicySpec {
     throw new InfoBatchError('INVALID_OPTION', `Unknown policy ${JSON.stringify(base)} in '--policies'; expected one of: ${[...Object.keys(PRESETS), 'random@matched', 'full@matched', 'random@saving=S', 'full@saving=S'].join(', ')}.`);
   }
   const config: Record<string, unknown> = { ...preset };
-  const variant: { rescaleMode?: RescaleMode; learningRateScale?: number } = {};
+  const variant: { rescaleMode?: RescaleMode; learningRateScale?: number; score?: TaskScoring } = {};
   for (const pair of pairs) {
     const match = /^([A-Za-z]+)=(.+)$/.exec(pair);
     if (match === null) throw new InfoBatchError('INVALID_OPTION', `Policy option ${JSON.stringify(pair)} in '--policies' must look like name=value (e.g. infobatch:r=0.3).`);
@@ -147,6 +153,11 @@ function parseOne(label: string): PolicySpec {
       const scale = Number(match[2]);
       if (!(scale > 0 && Number.isFinite(scale))) throw new InfoBatchError('INVALID_OPTION', `lrScale in ${JSON.stringify(label)} ('--policies') must be a finite number > 0 but got ${JSON.stringify(match[2])}.`);
       variant.learningRateScale = scale;
+    } else if (key === 'score') {
+      if (!(TASK_SCORINGS as readonly string[]).includes(match[2]!)) {
+        throw new InfoBatchError('INVALID_OPTION', `score in ${JSON.stringify(label)} ('--policies') must be one of ${TASK_SCORINGS.join(', ')} but got ${JSON.stringify(match[2])}.`);
+      }
+      variant.score = match[2] as TaskScoring;
     } else {
       config[key] = parseValue(match[2]!);
     }

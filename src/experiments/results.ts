@@ -55,6 +55,11 @@ export interface RunResult {
   rescaleMode?: 'loss' | 'step';
   /** Factor on the recipe's learning rate (`:lrScale=`); absent when 1. */
   learningRateScale?: number;
+  /**
+   * What the samples were scored by when not by their training loss (`:score=normalised`: the loss
+   * divided by the expected loss at the noise level drawn, see the task's module); absent for the loss.
+   */
+  score?: 'normalised';
   seed: number;
   epochs: EpochRecord[];
   /**

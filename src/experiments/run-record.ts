@@ -2,6 +2,7 @@ import type { AppliedRescaleMode } from '../core/rescale.js';
 import type { InfoBatch, RunSummary } from '../core/info-batch.js';
 import type { TrainCallbacks, TrainOptions } from '../tfjs/trainer.js';
 import type { EpochRecord, RunResult } from './results.js';
+import type { TaskScoring } from './tasks/task.js';
 import { scorePersistence } from './score-persistence.js';
 
 /** Options of {@link epochRecorder}. */
@@ -88,6 +89,8 @@ export function epochRecorder(ib: InfoBatch, options: EpochRecorderOptions): {
 export interface RunTraining {
   readonly rescaleMode: AppliedRescaleMode;
   readonly learningRateScale: number;
+  /** What the samples were scored by; `'loss'` when omitted. */
+  readonly score?: TaskScoring;
 }
 
 /** The record of one finished run: its epochs and totals. */
@@ -99,6 +102,7 @@ export function runResult(label: string, ib: InfoBatch, seed: number, records: E
     policy: { ...ib.policy.config },
     ...(training !== undefined && { rescaleMode: training.rescaleMode }),
     ...(training !== undefined && training.learningRateScale !== 1 && { learningRateScale: training.learningRateScale }),
+    ...(training?.score !== undefined && training.score !== 'loss' && { score: training.score }),
     seed,
     epochs: records,
     final: {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { InfoBatchError } from '../core/errors.js';
 import { InfoBatch } from '../core/info-batch.js';
 import type { PolicyConfig } from '../core/policy.js';
 import type { Dataset, DatasetSplit } from '../data/dataset.js';
@@ -97,6 +98,9 @@ export async function evaluateClassifier(model: tf.LayersModel, x: tf.Tensor, y:
  */
 export async function runTraining(data: DatasetTensors, options: TrainRunOptions): Promise<RunResult> {
   const { label, policy, variant = {}, seed, epochs, batchSize, learningRate, optimizer: optimizerName = 'sgd-momentum', momentum, weightDecay, histogramEpochs = [], onEpoch } = options;
+  if (variant.score !== undefined && variant.score !== 'loss') {
+    throw new InfoBatchError('INVALID_OPTION', `'variant.score' passed to runTraining is ${JSON.stringify(variant.score)}, but the classification recipe records the loss as the score; use a task family that offers it (diffusion, mae).`);
+  }
   const model = createModel(options.model, { inputShape: data.sampleShape, numClasses: data.numClasses, seed, l2: weightDecay / 2 });
   const optimizer = optimizerName === 'adam' ? tf.train.adam(learningRate) : tf.train.momentum(learningRate, momentum);
   const numSamples = data.trainX.shape[0]!;

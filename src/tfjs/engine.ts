@@ -31,7 +31,7 @@ import { InfoBatchPolicy } from '../policies/info-batch.js';
 import { compilesPerShape } from './backend.js';
 import { objectiveDenominator, stepScale } from '../core/rescale.js';
 import { assertOptionBag } from '../core/validate.js';
-import { assertPerSampleLoss, InfoBatchTfjs, isTensorLike } from './info-batch-tfjs.js';
+import { assertPerSampleLoss, InfoBatchTfjs, isTensorLike, type BatchScores } from './info-batch-tfjs.js';
 import { withScaledLearningRate } from './rescale.js';
 import type { StepSchedule } from './schedules.js';
 import { releaseAbandonedTape } from './tape.js';
@@ -56,6 +56,12 @@ export interface TrainableModel {
 
 /** Per-sample loss: `[batch]` (or `[batch, 1, …]`), no reduction over the batch. */
 export type PerSampleLoss = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor;
+
+/**
+ * What to record as the samples' scores, from the batch's targets, the model's output and the
+ * per-sample losses (see {@link BatchScores}); the objective stays on the losses.
+ */
+export type PerSampleScore = (yTrue: tf.Tensor, yPred: tf.Tensor, perSampleLoss: tf.Tensor) => BatchScores;
 
 /** Learning rate of each epoch, from the epoch and its plan. */
 export type EpochLearningRate = (epoch: number, plan: EpochPlan) => number;
@@ -166,6 +172,8 @@ export interface StepRunner {
 export interface LocalStepRunnerOptions {
   readonly model: TrainableModel;
   readonly loss: PerSampleLoss;
+  /** What to record as scores instead of the losses; the losses when omitted. */
+  readonly score?: PerSampleScore;
   readonly optimizer: tf.Optimizer;
   readonly ibt: InfoBatchTfjs;
   /** The variables to update; read from the model when omitted. */
@@ -190,7 +198,7 @@ export class LocalStepRunner implements StepRunner {
   }
 
   runStep({ batch, tensors, wantCost }: StepInput): StepOutput {
-    const { model, loss, optimizer, ibt, extras, where } = this.options;
+    const { model, loss, score, optimizer, ibt, extras, where } = this.options;
     const { mode } = ibt.rescaleFor(optimizer);
     const denominator = objectiveDenominator(batch.weights, mode);
     let weightedSum: tf.Scalar | undefined;
@@ -200,7 +208,9 @@ export class LocalStepRunner implements StepRunner {
         // In 'step' mode the step's learning rate carries the up-weighting (restored after the step).
         const cost = withScaledLearningRate(optimizer, mode === 'step' ? stepScale(batch.weights) : 1, () => optimizer.minimize(() => {
           const output = forward(model, tensors.xs, true, where);
-          const dataLoss = ibt.update(loss(tensors.ys, output), batch, { rescaleMode: mode });
+          const perSample = loss(tensors.ys, output);
+          const scores = score?.(tensors.ys, output, perSample);
+          const dataLoss = ibt.update(perSample, batch, { rescaleMode: mode, ...(scores !== undefined && { scores }) });
           // These outlive minimize's own tidy; the outer tidy keeps them as they are returned.
           weightedSum = tf.keep(tf.mul(dataLoss, denominator) as tf.Scalar);
           if (extras !== undefined) extraValues = extras(tensors.ys, output).map((t) => tf.keep(t));
@@ -272,6 +282,8 @@ export interface EngineSpec {
   readonly batchSize: number;
   readonly optimizer: tf.Optimizer;
   readonly loss: PerSampleLoss;
+  /** What to record as scores instead of the losses (see {@link PerSampleScore}). */
+  readonly score?: PerSampleScore;
   readonly ibt: InfoBatchTfjs;
   readonly learningRate?: EpochLearningRate | StepSchedule;
   /** First epoch to run. */
@@ -372,15 +384,17 @@ function disposeBatch(tensors: BatchTensors | undefined): void {
  * or the loss (shapes the model or the loss refuses) become an InfoBatchError naming `where`.
  * @internal
  */
-export async function checkLossShape(spec: Pick<EngineSpec, 'where' | 'model' | 'loader' | 'numSamples' | 'batchSize' | 'loss'>): Promise<void> {
-  const { where, model, loader, numSamples, batchSize, loss } = spec;
+export async function checkLossShape(spec: Pick<EngineSpec, 'where' | 'model' | 'loader' | 'numSamples' | 'batchSize' | 'loss' | 'score'>): Promise<void> {
+  const { where, model, loader, numSamples, batchSize, loss, score } = spec;
   const size = Math.min(batchSize, numSamples);
   const tensors = await loader.load(Int32Array.from({ length: size }, (_, i) => i));
   try {
     tf.tidy(() => {
       let perSample: unknown;
+      let output: tf.Tensor | undefined;
       try {
-        perSample = loss(tensors.ys, forward(model, tensors.xs, false, where));
+        output = forward(model, tensors.xs, false, where);
+        perSample = loss(tensors.ys, output);
       } catch (cause) {
         if (cause instanceof InfoBatchError) throw cause;
         const reason = cause instanceof Error ? cause.message : String(cause);
@@ -390,6 +404,21 @@ export async function checkLossShape(spec: Pick<EngineSpec, 'where' | 'model' | 
         throw new InfoBatchError('INVALID_TYPE', `The loss used by ${where} must return a tf.Tensor of per-sample losses but returned ${describeValue(perSample)}.`);
       }
       assertPerSampleLoss(`The loss used by ${where}`, perSample, size);
+      if (score !== undefined) {
+        let scores: unknown;
+        try {
+          scores = score(tensors.ys, output!, perSample);
+        } catch (cause) {
+          if (cause instanceof InfoBatchError) throw cause;
+          throw new InfoBatchError('INVALID_STATE', `The 'score' function used by ${where} threw on the first ${size} samples: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+        }
+        if (typeof scores !== 'function') {
+          if (!isTensorLike(scores)) {
+            throw new InfoBatchError('INVALID_TYPE', `The 'score' function used by ${where} must return a tf.Tensor of one score per sample or a function (losses) => scores but returned ${describeValue(scores)}.`);
+          }
+          assertPerSampleLoss(`The scores of the 'score' function used by ${where}`, scores, size);
+        }
+      }
     });
   } finally {
     disposeBatch(tensors);
@@ -441,7 +470,7 @@ export function makeInfoBatch(where: string, numSamples: number, epochs: number,
  */
 export async function runTraining(spec: EngineSpec): Promise<EngineResult> {
   const { where, numSamples, epochs, batchSize, optimizer, ibt, learningRate, initialEpoch, initialStep = 0, initialLossSum = 0, checkpointer, wantCost, evaluate, hooks, loader } = spec;
-  const runner: StepRunner = spec.runner ?? new LocalStepRunner({ model: spec.model, loss: spec.loss, optimizer, ibt, where, ...(spec.extras && { extras: spec.extras }) });
+  const runner: StepRunner = spec.runner ?? new LocalStepRunner({ model: spec.model, loss: spec.loss, optimizer, ibt, where, ...(spec.extras && { extras: spec.extras }), ...(spec.score && { score: spec.score }) });
   const stepSchedule = isStepSchedule(learningRate) ? learningRate : undefined;
   const history: EpochMetrics[] = [];
   let position: TrainPosition = { epoch: initialEpoch, step: initialStep };

@@ -4,7 +4,7 @@
  * dependencies.
  */
 export { compilesPerShape, isNode, selectBackend, type BackendName, type SelectBackendOptions } from './backend.js';
-export { InfoBatchTfjs, type InfoBatchTfjsOptions, type MinimizeOptions, type UpdateOptions } from './info-batch-tfjs.js';
+export { InfoBatchTfjs, type BatchScores, type InfoBatchTfjsOptions, type LossWithScores, type MinimizeOptions, type UpdateOptions } from './info-batch-tfjs.js';
 export { chooseRescaleMode, type RescaleChoice } from './rescale.js';
 export { meanSquaredError, sequenceCrossEntropy, softmaxCrossEntropy, sparseSoftmaxCrossEntropy, type CrossEntropyOptions } from './losses.js';
 export {
@@ -23,6 +23,7 @@ export {
   type EpochLearningRate,
   type EpochMetrics,
   type PerSampleLoss,
+  type PerSampleScore,
   type TrainableModel,
   type TrainCallbacks,
   type TrainingData,

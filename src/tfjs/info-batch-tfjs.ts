@@ -4,6 +4,7 @@ import { describeValue, InfoBatchError, type InfoBatchErrorCode } from '../core/
 import { InfoBatch, type RunSummary } from '../core/info-batch.js';
 import { objectiveDenominator, stepScale, assertRescaleMode, type AppliedRescaleMode, type RescaleMode } from '../core/rescale.js';
 import { assertInteger, assertKnownKeys, assertOptionBag } from '../core/validate.js';
+import type { NoiseConditionedScore } from '../core/noise-conditioned-score.js';
 import { chooseRescaleMode, withScaledLearningRate, type RescaleChoice } from './rescale.js';
 import { releaseAbandonedTape } from './tape.js';
 
@@ -28,14 +29,41 @@ export interface InfoBatchTfjsOptions {
   readonly rescaleMode?: RescaleMode;
 }
 
+/**
+ * What a batch records as its samples' scores instead of their losses (see
+ * {@link InfoBatch.recordScores}): a tensor of one score per sample (`[B]` or `[B, 1]`), or a
+ * function that turns the batch's per-sample losses, once read, into its scores. The function runs
+ * on the CPU in the order of the `update` calls (never concurrently), so a running statistic it
+ * keeps, such as a {@link NoiseConditionedScore}, gives the same scores on every run; a function
+ * that throws, or returns bad scores, leaves the batch unrecorded and is reported by the next
+ * {@link InfoBatchTfjs.flush}.
+ */
+export type BatchScores = tf.Tensor | ((losses: Float32Array) => ArrayLike<number>);
+
 /** Options of {@link InfoBatchTfjs.update}. */
 export interface UpdateOptions {
+  /**
+   * Record these scores instead of the per-sample losses; the objective stays `Σ w·l / B` on the
+   * losses. Use it where a sample's loss on one visit says little about the next because the loss
+   * follows randomness drawn per visit (diffusion timesteps and noise, MAE masks): e.g. the loss
+   * divided by the expected loss at the drawn noise level.
+   * @defaultValue the per-sample losses
+   */
+  readonly scores?: BatchScores;
   /**
    * The objective's form: `'loss'`, `Σ w·l / B`; `'step'`, `Σ w·l / Σ w` (the caller then scales
    * the step's learning rate by `Σ w / B`, as {@link InfoBatchTfjs.minimize} does).
    * @defaultValue the instance's `rescaleMode` when it is `'step'`, else `'loss'`
    */
   readonly rescaleMode?: AppliedRescaleMode;
+}
+
+/** A batch's per-sample losses and the scores to record for them (see {@link UpdateOptions.scores}). */
+export interface LossWithScores {
+  /** Per-sample losses, `[B]`: what is trained on. */
+  readonly loss: tf.Tensor;
+  /** What is recorded as the samples' scores; the losses when omitted. */
+  readonly scores?: BatchScores;
 }
 
 /** Options of {@link InfoBatchTfjs.minimize}. */
@@ -75,6 +103,18 @@ export function assertPerSampleLoss(subject: string, loss: tf.Tensor, size: numb
     throw new InfoBatchError('SCALAR_LOSS', `${subject} has shape ${shapeText(shape)}, a single value for a batch of ${size} samples: it looks already reduced. Compute one loss per sample with tf.Reduction.NONE.`);
   }
   throw new InfoBatchError('SHAPE_MISMATCH', `${subject} must have shape [${size}] (one loss per sample of the batch) but got rank ${shape.length}, shape ${shapeText(shape)}. Reduce every axis but the batch axis (e.g. with tf.mean(x, axis)) and use tf.Reduction.NONE.`);
+}
+
+/** Runs a {@link BatchScores} function, naming it in what it throws. */
+function scoresFrom(toScores: (losses: Float32Array) => ArrayLike<number>, losses: Float32Array): ArrayLike<number> {
+  let scores: unknown;
+  try {
+    scores = toScores(losses);
+  } catch (cause) {
+    if (cause instanceof InfoBatchError) throw cause;
+    throw new InfoBatchError('INVALID_STATE', `the scores function given as 'options.scores' threw: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+  return scores as ArrayLike<number>;
 }
 
 function assertPlanBatch(where: string, batch: PlanBatch): void {
@@ -166,7 +206,9 @@ export class InfoBatchTfjs {
    * gradient tape kept are released when it throws.
    * @param optimizer - any tfjs optimizer.
    * @param batch - the plan batch (`indices`, `weights`).
-   * @param perSampleLoss - computes the batch's per-sample losses (no reduction), like the function given to `optimizer.minimize`.
+   * @param perSampleLoss - computes the batch's per-sample losses (no reduction), like the function
+   *   given to `optimizer.minimize`; or `{ loss, scores }` to record scores apart from the loss
+   *   (see {@link UpdateOptions.scores}).
    * @returns the objective when `returnCost`, else `null`.
    *
    * @example
@@ -177,7 +219,7 @@ export class InfoBatchTfjs {
    * }
    * ```
    */
-  minimize(optimizer: tf.Optimizer, batch: PlanBatch, perSampleLoss: () => tf.Tensor, options: MinimizeOptions = {}): tf.Scalar | null {
+  minimize(optimizer: tf.Optimizer, batch: PlanBatch, perSampleLoss: () => tf.Tensor | LossWithScores, options: MinimizeOptions = {}): tf.Scalar | null {
     const where = 'InfoBatchTfjs.minimize';
     if (typeof optimizer !== 'object' || optimizer === null || typeof (optimizer as Partial<tf.Optimizer>).minimize !== 'function') {
       throw new InfoBatchError('INVALID_TYPE', `'optimizer' passed to ${where} must be a tf.Optimizer but got ${describeValue(optimizer)}.`);
@@ -192,7 +234,14 @@ export class InfoBatchTfjs {
     const factor = mode === 'step' ? stepScale(batch.weights) : 1;
     try {
       return withScaledLearningRate(optimizer, factor, () =>
-        optimizer.minimize(() => this.update(perSampleLoss(), batch, { rescaleMode: mode }), options.returnCost === true, options.varList));
+        optimizer.minimize(() => {
+          const output = perSampleLoss();
+          if (isTensorLike(output)) return this.update(output, batch, { rescaleMode: mode });
+          if (typeof output !== 'object' || output === null || !isTensorLike((output as Partial<LossWithScores>).loss)) {
+            throw new InfoBatchError('INVALID_TYPE', `'perSampleLoss' passed to ${where} must return the per-sample losses as a tf.Tensor, or { loss, scores }, but returned ${describeValue(output)}.`);
+          }
+          return this.update(output.loss, batch, { rescaleMode: mode, ...(output.scores !== undefined && { scores: output.scores }) });
+        }, options.returnCost === true, options.varList));
     } catch (error) {
       releaseAbandonedTape();
       throw error;
@@ -226,15 +275,24 @@ export class InfoBatchTfjs {
   /**
    * The objective of one batch, `sum(w·l) / B` as a scalar tensor (`sum(w·l) / sum(w)` in `'step'`
    * mode, see {@link UpdateOptions}), and an asynchronous record of
-   * the per-sample losses as scores. Works inside `optimizer.minimize`, `tf.tidy` and
-   * `tf.variableGrads` without leaking: the only tensor it keeps is a copy of the losses, disposed
-   * as soon as its read settles.
+   * the per-sample losses as scores (or of `options.scores`). Works inside `optimizer.minimize`, `tf.tidy` and
+   * `tf.variableGrads` without leaking: the only tensor it keeps is a copy of the losses (or
+   * scores), disposed as soon as its read settles.
    * @param perSampleLoss - one loss per sample of the batch, shape `[B]` (or `[B, 1]`; a scalar
    *   when `B` is 1), computed without reduction (`tf.Reduction.NONE`).
    * @param batch - the plan batch the losses belong to (its `indices` and `weights`).
    * @param options - see {@link UpdateOptions}.
    * @throws InfoBatchError 'SCALAR_LOSS' for an already reduced loss, 'SHAPE_MISMATCH' when the
-   *   loss does not have one value per sample.
+   *   loss (or a scores tensor) does not have one value per sample.
+   *
+   * @example
+   * ```ts
+   * // Diffusion: train on the noise-prediction error, rank samples by it relative to their timestep's.
+   * const buckets = ncs.bucketsOf(timesteps);           // ncs: a NoiseConditionedScore
+   * optimizer.minimize(() => ibt.update(meanSquaredError(noise, predicted), batch, {
+   *   scores: (losses) => ncs.score(losses, buckets),   // run in update order, once the losses are read
+   * }));
+   * ```
    */
   update(perSampleLoss: tf.Tensor, batch: PlanBatch, options: UpdateOptions = {}): tf.Scalar {
     const where = 'InfoBatchTfjs.update';
@@ -243,7 +301,7 @@ export class InfoBatchTfjs {
     }
     assertPlanBatch(where, batch);
     assertOptionBag(where, 'options', options);
-    assertKnownKeys(where, options, ['rescaleMode']);
+    assertKnownKeys(where, options, ['rescaleMode', 'scores']);
     const mode = options.rescaleMode ?? (this.rescaleMode === 'step' ? 'step' : 'loss');
     if (mode !== 'loss' && mode !== 'step') {
       throw new InfoBatchError('INVALID_OPTION', `'options.rescaleMode' passed to ${where} must be 'loss' or 'step' but got ${describeValue(mode)}.`);
@@ -251,15 +309,25 @@ export class InfoBatchTfjs {
     const { indices, weights } = batch;
     const size = indices.length;
     assertPerSampleLoss(`'perSampleLoss' passed to ${where}`, perSampleLoss, size);
+    const { scores } = options;
+    if (scores !== undefined && typeof scores !== 'function') {
+      if (!isTensorLike(scores)) {
+        throw new InfoBatchError('INVALID_TYPE', `'options.scores' passed to ${where} must be a tf.Tensor of one score per sample or a function (losses) => scores but got ${describeValue(scores)}.`);
+      }
+      assertPerSampleLoss(`'options.scores' passed to ${where}`, scores, size);
+    }
+    const recorded = scores !== undefined && typeof scores !== 'function' ? scores : perSampleLoss;
     const shape = perSampleLoss.shape;
     const denominator = objectiveDenominator(weights, mode);
     const { objective, copy } = tf.tidy(() => {
       const flat = shape.length === 1 ? perSampleLoss : tf.reshape(perSampleLoss, [size]);
       const weighted = tf.div(tf.sum(tf.mul(flat, tf.tensor1d(weights, 'float32'))), denominator) as tf.Scalar;
-      return { objective: weighted, copy: tf.clone(flat) };
+      // The record is read off the gradient path: a copy, as float32, whatever the scores' dtype.
+      const kept = recorded === perSampleLoss ? flat : tf.reshape(recorded, [size]);
+      return { objective: weighted, copy: kept.dtype === 'float32' ? tf.clone(kept) : tf.cast(kept, 'float32') };
     });
     tf.keep(copy); // survives the caller's tidy / minimize until its read settles
-    this.scheduleRecord(copy, Int32Array.from(indices));
+    this.scheduleRecord(copy, Int32Array.from(indices), scores === undefined ? 'losses' : typeof scores === 'function' ? scores : 'scores');
     return objective;
   }
 
@@ -302,7 +370,11 @@ export class InfoBatchTfjs {
     return this.ib.saveState();
   }
 
-  private scheduleRecord(copy: tf.Tensor, indices: Int32Array): void {
+  /**
+   * Reads `copy` asynchronously and records it, in call order: as losses, as scores, or through a
+   * function that turns the read losses into scores.
+   */
+  private scheduleRecord(copy: tf.Tensor, indices: Int32Array, as: 'losses' | 'scores' | ((losses: Float32Array) => ArrayLike<number>)): void {
     const epoch = this.epoch;
     const step = this.step++;
     let read: Promise<ReadResult>;
@@ -329,7 +401,9 @@ export class InfoBatchTfjs {
       }
       const start = performance.now();
       try {
-        this.ib.recordLosses(indices, result.values);
+        if (as === 'losses') this.ib.recordLosses(indices, result.values);
+        else if (as === 'scores') this.ib.recordScores(indices, result.values);
+        else this.ib.recordScores(indices, scoresFrom(as, result.values as Float32Array));
       } catch (cause) {
         this.failures.push({ epoch, step, indices, cause });
       } finally {

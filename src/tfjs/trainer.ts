@@ -4,15 +4,17 @@ import { describeValue, InfoBatchError } from '../core/errors.js';
 import type { InfoBatch, InfoBatchOptions, RunSummary } from '../core/info-batch.js';
 import { assertRescaleMode, type RescaleMode } from '../core/rescale.js';
 import { assertInteger, assertKnownKeys, assertOptionBag } from '../core/validate.js';
-import { checkLossShape, isStepSchedule, makeInfoBatch, runTraining, trainableVariables, type EpochLearningRate, type EpochMetrics, type TrainableModel } from './engine.js';
+import { checkLossShape, isStepSchedule, makeInfoBatch, runTraining, trainableVariables, type EpochLearningRate, type EpochMetrics, type PerSampleScore, type TrainableModel } from './engine.js';
 import { InfoBatchTfjs, isTensorLike } from './info-batch-tfjs.js';
 import type { RescaleChoice } from './rescale.js';
+import type { BatchScores } from './info-batch-tfjs.js';
+import type { NoiseConditionedScore } from '../core/noise-conditioned-score.js';
 import type { StepSchedule } from './schedules.js';
 import { assertRunCheckpointOptions, openRunCheckpoint, type RunCheckpointOptions } from './run-checkpoint.js';
 import { tensorLoader } from './sample-source.js';
 import { resolveWorkers, startWorkers, type WorkersOptions } from './parallel/workers-option.js';
 
-export type { EpochLearningRate, EpochMetrics, PerSampleLoss, TrainableModel } from './engine.js';
+export type { EpochLearningRate, EpochMetrics, PerSampleLoss, PerSampleScore, TrainableModel } from './engine.js';
 export type { CheckpointStorage, RunCheckpointOptions } from './run-checkpoint.js';
 
 /** Training data: samples along axis 0 of both tensors. */
@@ -47,6 +49,25 @@ export interface TrainOptions {
   readonly optimizer: tf.Optimizer;
   /** Per-sample loss, `[batch]`, e.g. `(y, p) => softmaxCrossEntropy(y, p)` (no reduction). */
   readonly loss: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor;
+  /**
+   * What to record as each sample's score instead of its loss (the objective stays on the loss):
+   * called every step with the batch's targets, the model's output and the per-sample losses, it
+   * returns a tensor of one score per sample or a function that turns the losses, once read, into
+   * scores (run in step order; see {@link BatchScores}). Use it when the loss follows randomness
+   * drawn per visit more than the sample (diffusion timesteps and noise, MAE masks), e.g. with a
+   * {@link NoiseConditionedScore}. Called once on the first batch before training, to check its
+   * shape. Not with `workers` (the forward passes run on the replicas). A checkpoint does not hold
+   * the state a score function keeps (save a `NoiseConditionedScore`'s `saveState()` beside it).
+   * @defaultValue the per-sample losses are the scores
+   *
+   * @example
+   * ```ts
+   * const ncs = new NoiseConditionedScore({ buckets: 20, range: [0, 200] });
+   * await trainWithInfoBatch(model, data, { epochs, batchSize, optimizer, loss,
+   *   score: () => { const buckets = ncs.bucketsOf(lastTimesteps); return (losses) => ncs.score(losses, buckets); } });
+   * ```
+   */
+  readonly score?: PerSampleScore;
   /**
    * The pruning: an {@link InfoBatch} over the data's samples with `numEpochs >= epochs`, or its
    * options without `numSamples` and `numEpochs` (taken from the data and `epochs`).
@@ -107,7 +128,7 @@ export interface TrainResult {
   readonly rescale: RescaleChoice;
 }
 
-const OPTION_KEYS = ['epochs', 'batchSize', 'optimizer', 'loss', 'infobatch', 'learningRate', 'initialEpoch', 'callbacks', 'evaluate', 'checkpoint', 'workers', 'rescaleMode'] as const;
+const OPTION_KEYS = ['epochs', 'batchSize', 'optimizer', 'loss', 'score', 'infobatch', 'learningRate', 'initialEpoch', 'callbacks', 'evaluate', 'checkpoint', 'workers', 'rescaleMode'] as const;
 const CALLBACK_KEYS = ['onEpochBegin', 'onBatchEnd', 'onEpochEnd'] as const;
 
 function validate(model: TrainableModel, data: TrainingData, options: TrainOptions): void {
@@ -134,6 +155,9 @@ function validate(model: TrainableModel, data: TrainingData, options: TrainOptio
   }
   if (typeof options.loss !== 'function') {
     throw new InfoBatchError('INVALID_TYPE', `'loss' passed to ${where} must be a function (yTrue, yPred) => per-sample loss tensor but got ${describeValue(options.loss)}.`);
+  }
+  if (options.score !== undefined && typeof options.score !== 'function') {
+    throw new InfoBatchError('INVALID_TYPE', `'score' passed to ${where} must be a function (yTrue, yPred, perSampleLoss) => scores but got ${describeValue(options.score)}.`);
   }
   if (options.learningRate !== undefined && typeof options.learningRate !== 'function' && !isStepSchedule(options.learningRate)) {
     throw new InfoBatchError('INVALID_TYPE', `'learningRate' passed to ${where} must be a function (epoch, plan) => number or a StepSchedule (beginEpoch, lr) but got ${describeValue(options.learningRate)}.`);
@@ -176,9 +200,12 @@ function validate(model: TrainableModel, data: TrainingData, options: TrainOptio
 export async function trainWithInfoBatch(model: TrainableModel, data: TrainingData, options: TrainOptions): Promise<TrainResult> {
   const where = 'trainWithInfoBatch';
   validate(model, data, options);
-  const { epochs, batchSize, optimizer, loss, infobatch, learningRate, initialEpoch = 0, callbacks = {}, evaluate, checkpoint, workers, rescaleMode = 'auto' } = options;
+  const { epochs, batchSize, optimizer, loss, score, infobatch, learningRate, initialEpoch = 0, callbacks = {}, evaluate, checkpoint, workers, rescaleMode = 'auto' } = options;
   assertRescaleMode(where, 'rescaleMode', rescaleMode);
   const parallel = resolveWorkers(where, model, loss, workers);
+  if (parallel !== undefined && score !== undefined) {
+    throw new InfoBatchError('UNSUPPORTED', `'score' passed to ${where} cannot be used with 'workers': the forward passes it reads run on the replicas, which send back only losses. Drop 'workers', or record losses as scores.`);
+  }
   const numSamples = data.x.shape[0]!;
   const ib = makeInfoBatch(where, numSamples, epochs, infobatch, 'data.x', options.batchSize);
   assertInteger(where, 'initialEpoch', initialEpoch, 0, epochs - 1);
@@ -186,7 +213,7 @@ export async function trainWithInfoBatch(model: TrainableModel, data: TrainingDa
   const rescale = ibt.rescaleFor(optimizer);
   trainableVariables(model, where);
   const loader = tensorLoader(data.x, data.y);
-  await checkLossShape({ where, model, loader, numSamples, batchSize, loss });
+  await checkLossShape({ where, model, loader, numSamples, batchSize, loss, ...(score !== undefined && { score }) });
   const { onEpochBegin, onBatchEnd, onEpochEnd } = callbacks;
   const history: EpochMetrics[] = [];
   const opened = checkpoint === undefined ? undefined : await openRunCheckpoint(checkpoint, {
@@ -212,6 +239,7 @@ export async function trainWithInfoBatch(model: TrainableModel, data: TrainingDa
     batchSize,
     optimizer,
     loss,
+    ...(score !== undefined && { score }),
     ibt,
     initialEpoch: resumed?.next.epoch ?? initialEpoch,
     initialStep: resumed?.next.step ?? 0,

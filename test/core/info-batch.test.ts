@@ -250,6 +250,24 @@ describe('score smoothing and thresholds', () => {
     expect(Array.from(ema.scores)).toEqual([3, 8]); // 0.25·0 + 0.75·4
   });
 
+  it('records scores apart from losses: the same plans as recording those values as losses, with smoothing', () => {
+    fc.assert(
+      fc.property(fc.array(fc.float({ min: 0, max: 100, noNaN: true }), { minLength: 12, maxLength: 12 }), fc.constantFrom<'last' | { ema: number }>('last', { ema: 0.5 }), (values, scoreSmoothing) => {
+        const byScores = new InfoBatch({ numSamples: 12, numEpochs: 4, seed: 7, scoreSmoothing });
+        const byLosses = new InfoBatch({ numSamples: 12, numEpochs: 4, seed: 7, scoreSmoothing });
+        const ids = Int32Array.from({ length: 12 }, (_, i) => i);
+        byScores.recordScores(ids, values);
+        byLosses.recordLosses(ids, values);
+        byScores.recordScores(ids.subarray(0, 6), values.slice(6));
+        byLosses.recordLosses(ids.subarray(0, 6), values.slice(6));
+        expect(Float32Array.from(byScores.scores)).toEqual(Float32Array.from(byLosses.scores));
+        expect(byScores.beginEpoch(1).indices).toEqual(byLosses.beginEpoch(1).indices);
+        expect(byScores.summary().lossesRecorded).toBe(18);
+      }),
+      { numRuns: 50, seed: 11 },
+    );
+  });
+
   it('uses the nearest-rank quantile as threshold when asked', () => {
     const ib = new InfoBatch({ numSamples: 10, numEpochs: 4, threshold: { quantile: 0.3 } });
     scoreAll(ib, [9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
@@ -310,6 +328,22 @@ describe('bad input', () => {
     const summaryBefore = ib.summary();
     // Valid values come first, so a partial write would show.
     expectCode(() => ib.recordLosses(indices as never, losses as never), code, message);
+    expect(Float32Array.from(ib.scores)).toEqual(scoresBefore);
+    expect(ib.summary()).toEqual(summaryBefore);
+  });
+
+  it.each([
+    ['NaN score', [0, 1], [0.1, Number.NaN], 'NON_FINITE_LOSS', /'scores\[1\]' passed to InfoBatch.recordScores \(sample 1\) is NaN; scores must be finite/],
+    ['negative score', [3], [-0.5], 'OUT_OF_RANGE', /'scores\[0\]' passed to InfoBatch.recordScores.*below 0.*allowNegativeLosses/],
+    ['length mismatch', [0, 1, 2], [0.1, 0.2], 'SHAPE_MISMATCH', /'scores' passed to InfoBatch.recordScores.*got 2 scores for 3 indices/],
+    ['a reduced score', [0, 1, 2], [0.1], 'SCALAR_LOSS', /already reduced score/],
+    ['index out of range', [0, 10], [0.1, 0.2], 'OUT_OF_RANGE', /'indices\[1\]' passed to InfoBatch.recordScores.*got 10/],
+    ['non-array scores', [0], 'abc', 'INVALID_TYPE', /'scores' passed to InfoBatch.recordScores/],
+  ])('rejects %s in recordScores and leaves state unchanged', (_name, indices, scores, code, message) => {
+    const ib = scoredRun();
+    const scoresBefore = Float32Array.from(ib.scores);
+    const summaryBefore = ib.summary();
+    expectCode(() => ib.recordScores(indices as never, scores as never), code, message);
     expect(Float32Array.from(ib.scores)).toEqual(scoresBefore);
     expect(ib.summary()).toEqual(summaryBefore);
   });

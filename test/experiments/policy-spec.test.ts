@@ -27,6 +27,12 @@ describe('parsePolicySpecs', () => {
     expect(() => parsePolicySpecs('full:lrScale=abc')).toThrow(InfoBatchError);
   });
 
+  it('parses :score= into the run variant, beside the policy options', () => {
+    const [normalised, loss] = parsePolicySpecs('infobatch:score=normalised:r=0.3,infobatch:score=loss');
+    expect(normalised).toEqual({ label: 'infobatch:score=normalised:r=0.3', config: { name: 'infobatch', pruneRatio: 0.3 }, variant: { score: 'normalised' } });
+    expect(loss!.variant).toEqual({ score: 'loss' });
+  });
+
   it('parses runs sized to a fixed saving, which need no infobatch run', () => {
     const specs = parsePolicySpecs('full,random@saving=0.3,full@saving=0.45');
     expect(specs[1]).toEqual({ label: 'random@saving=0.3', config: { name: 'dynamic-random' }, matched: 'saving', saving: 0.3 });
@@ -54,6 +60,7 @@ describe('parsePolicySpecs', () => {
     ['full,infobatch:r=2', /infobatch:r=2.*'pruneRatio'.*but got 2/],
     ['ucb:pruneRatio=-1', /ucb:pruneRatio=-1.*pruneRatio/],
     ['infobatch:colour=red', /infobatch:colour=red.*colour/],
+    ['infobatch:score=mean', /score in "infobatch:score=mean" \('--policies'\) must be one of loss, normalised but got "mean"/],
   ])('rejects %j', (text, message) => {
     expect(() => parsePolicySpecs(text)).toThrow(InfoBatchError);
     expect(() => parsePolicySpecs(text)).toThrow(message);

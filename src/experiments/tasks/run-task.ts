@@ -5,6 +5,7 @@
  * harness's shape; `testAccuracy` holds the task's primary metric value (see `config.metric`).
  */
 import * as tf from '@tensorflow/tfjs';
+import { InfoBatchError } from '../../core/errors.js';
 import { InfoBatch } from '../../core/info-batch.js';
 import type { PolicyConfig } from '../../core/policy.js';
 import { createPolicy } from '../../policies/registry.js';
@@ -64,7 +65,9 @@ export interface TaskRunOutcome {
  */
 export async function runTaskTraining(task: Task, data: TaskData, options: TaskRunOptions): Promise<TaskRunOutcome> {
   const { label, policy, variant = {}, seed, epochs, batchSize, learningRate, histogramEpochs = [], evaluate = true, artifacts = false, onEpoch } = options;
-  const run = await task.createRun(data, { seed });
+  const score = variant.score ?? 'loss';
+  assertTaskScoring(task, score);
+  const run = await task.createRun(data, { seed, ...(score !== 'loss' && { score }) });
   const optimizer = tf.train.adam(learningRate);
   const ib = new InfoBatch({ numSamples: data.numTrain, numEpochs: epochs, seed, policy: createPolicy(policy) });
   const lr = cosineSchedule({ baseLr: learningRate * (variant.learningRateScale ?? 1), totalEpochs: epochs });
@@ -76,6 +79,7 @@ export async function runTaskTraining(task: Task, data: TaskData, options: TaskR
       batchSize,
       optimizer,
       loss: (yTrue, yPred) => run.loss(yTrue, yPred),
+      ...(run.score !== undefined && { score: (yTrue: tf.Tensor, yPred: tf.Tensor, perSample: tf.Tensor) => run.score!(yTrue, yPred, perSample) }),
       infobatch: ib,
       learningRate: (epoch) => lr(epoch),
       ...(variant.rescaleMode !== undefined && { rescaleMode: variant.rescaleMode }),
@@ -89,7 +93,7 @@ export async function runTaskTraining(task: Task, data: TaskData, options: TaskR
     });
     const files = artifacts && run.artifacts !== undefined ? await run.artifacts() : [];
     return {
-      result: runResult(label, ib, seed, records, result.summary, { rescaleMode: result.rescale.mode, learningRateScale: variant.learningRateScale ?? 1 }),
+      result: runResult(label, ib, seed, records, result.summary, { rescaleMode: result.rescale.mode, learningRateScale: variant.learningRateScale ?? 1, score }),
       artifacts: files,
       evaluation: lastEvaluation,
       setupSeconds: run.setupSeconds,
@@ -98,6 +102,16 @@ export async function runTaskTraining(task: Task, data: TaskData, options: TaskR
     run.dispose();
     optimizer.dispose();
   }
+}
+
+/**
+ * Throws unless `task` offers the scoring `score` (`'loss'` always).
+ * @throws InfoBatchError 'INVALID_OPTION' naming the task and the scorings it offers.
+ */
+export function assertTaskScoring(task: Pick<Task, 'name' | 'scorings'>, score: string): void {
+  if (score === 'loss' || (task.scorings ?? []).some((s) => s === score)) return;
+  const offered = ['loss', ...(task.scorings ?? [])].join(', ');
+  throw new InfoBatchError('INVALID_OPTION', `The ${task.name} task cannot score samples by ${JSON.stringify(score)}: it offers ${offered}. 'normalised' is for tasks that draw noise per visit (--task diffusion, --task mae).`);
 }
 
 /**

@@ -13,12 +13,33 @@
  * for the loss of the same batch.
  */
 import type * as tf from '@tensorflow/tfjs';
-import type { TrainableModel, TrainingData } from '../../tfjs/index.js';
+import type { BatchScores, TrainableModel, TrainingData } from '../../tfjs/index.js';
 
 /** Names of the task families `bench --task` knows. */
 export const TASK_NAMES = ['mae', 'diffusion', 'lm', 'segmentation'] as const;
 /** One of {@link TASK_NAMES}. */
 export type TaskName = (typeof TASK_NAMES)[number];
+
+/**
+ * What InfoBatch ranks a run's samples by (the bench's `:score=` variant): `'loss'`, the training
+ * loss, as in the paper; `'normalised'`, the loss divided by the running mean loss at the noise
+ * level the visit drew (a `NoiseConditionedScore`), for tasks whose loss follows randomness drawn
+ * per visit (diffusion timesteps, MAE masks). The objective is the loss either way.
+ */
+export const TASK_SCORINGS = ['loss', 'normalised'] as const;
+/** One of {@link TASK_SCORINGS}. */
+export type TaskScoring = (typeof TASK_SCORINGS)[number];
+
+/** Options of {@link Task.createRun}. */
+export interface TaskRunSetup {
+  /** Seed of the initial weights and of the per-step randomness. */
+  readonly seed: number;
+  /**
+   * How the run scores its samples; a task offers the scorings in {@link Task.scorings}.
+   * @defaultValue 'loss'
+   */
+  readonly score?: TaskScoring;
+}
 
 /** The primary metric of a task: its name and direction (written into results as `config.metric`). */
 export interface TaskMetricInfo {
@@ -92,6 +113,12 @@ export interface TaskRun {
   readonly model: TrainableModel;
   /** Per-sample loss, shape `[batch]`, from `infobatch/tfjs`'s helpers. */
   loss(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor;
+  /**
+   * What to record as the samples' scores instead of the loss (`trainWithInfoBatch`'s `score`),
+   * called right after `loss` for the same batch; present when the run was created with a scoring
+   * other than `'loss'`.
+   */
+  score?(yTrue: tf.Tensor, yPred: tf.Tensor, perSampleLoss: tf.Tensor): BatchScores;
   /** Held-out metric and loss of the model as it is now (deterministic: fixed seeded masks/noise). */
   evaluate(): Promise<TaskEvaluation>;
   /** Files to keep after training (optional). */
@@ -120,8 +147,10 @@ export interface Task<D extends TaskData = TaskData> {
   readonly recipe: Readonly<Record<string, number | string | boolean>>;
   /** Folders under `dataDir` the task reads; empty for generated data. */
   readonly dataFolders: readonly string[];
+  /** Scorings the task offers besides `'loss'` (see {@link TaskScoring}); none when absent. */
+  readonly scorings?: readonly TaskScoring[];
   /** Loads and uploads the data. */
   load(options?: TaskLoadOptions): Promise<D>;
   /** A fresh model whose initial weights depend on `seed` alone. */
-  createRun(data: D, options: { readonly seed: number }): Promise<TaskRun>;
+  createRun(data: D, options: TaskRunSetup): Promise<TaskRun>;
 }

@@ -9,7 +9,8 @@ import { parsePolicySpecs } from '../../../src/experiments/policy-spec.js';
 import type { BenchResults } from '../../../src/experiments/results.js';
 import { diffusionTask, linearSchedule } from '../../../src/experiments/tasks/diffusion.js';
 import { encodeGreyPng, tileGrid } from '../../../src/experiments/tasks/png.js';
-import { runTaskTraining } from '../../../src/experiments/tasks/run-task.js';
+import { assertTaskScoring, runTaskTraining } from '../../../src/experiments/tasks/run-task.js';
+import { segmentationTask } from '../../../src/experiments/tasks/segmentation.js';
 import { selectBackend } from '../../../src/tfjs/backend.js';
 import { DATA_ROOT, expectNoLeak, expectSoundRun, hasData } from './helpers.js';
 
@@ -66,6 +67,41 @@ describe.skipIf(!hasData('diffusion', diffusionTask.dataFolders))('diffusion tas
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('with score: normalised, trains exactly as with the loss and records the loss over its timestep bucket\'s running mean', async () => {
+    const before = tf.memory().numTensors;
+    const data = await diffusionTask.load({ dataDir: DATA_ROOT, trainLimit: 128, testLimit: 32 });
+    const common = { policy: { name: 'full' }, seed: 0, epochs: 2, batchSize: 32, learningRate: 2e-3, histogramEpochs: [1] };
+    const byLoss = await expectNoLeak(() => runTaskTraining(diffusionTask, data, { label: 'full', ...common }));
+    const normalised = await expectNoLeak(() => runTaskTraining(diffusionTask, data, { label: 'full:score=normalised', variant: { score: 'normalised' }, ...common }));
+    // The objective is the loss either way: the same training losses and held-out metric, bit for bit.
+    expect(normalised.result.epochs.map((e) => e.trainLoss)).toEqual(byLoss.result.epochs.map((e) => e.trainLoss));
+    expect(normalised.result.final.testAccuracy).toBe(byLoss.result.final.testAccuracy);
+    expect(normalised.result.score).toBe('normalised');
+    expect(byLoss.result.score).toBeUndefined();
+    // The scores differ: ratios to the bucket's mean (about 1) instead of squared errors.
+    const histogram = (r: typeof byLoss) => r.result.epochs[1]!.scoreHistogram!;
+    expect(histogram(normalised).edges).not.toEqual(histogram(byLoss).edges);
+    const run = await diffusionTask.createRun(data, { seed: 1, score: 'normalised' });
+    try {
+      let scores: unknown;
+      tf.tidy(() => {
+        const xs = tf.slice(data.train.x, 0, 8);
+        const output = run.model.apply!(xs, { training: true }) as tf.Tensor;
+        scores = run.score!(xs, output, run.loss(xs, output));
+      });
+      expect(typeof scores).toBe('function');
+      // One batch, all losses equal: each is exactly its bucket's mean.
+      expect(Array.from((scores as (l: Float32Array) => ArrayLike<number>)(new Float32Array(8).fill(0.3)))).toEqual(new Array(8).fill(1));
+      expect(() => tf.tidy(() => {
+        run.score!(tf.zeros([3, 196]), tf.zeros([3, 2, 196]), tf.zeros([3]));
+      })).toThrow(/diffusion score called for a batch of 3 without a forward pass of that batch first/);
+    } finally {
+      run.dispose();
+    }
+    data.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   describe('bench --task diffusion', () => {
     let out: string;
     beforeAll(async () => {
@@ -88,5 +124,34 @@ describe.skipIf(!hasData('diffusion', diffusionTask.dataFolders))('diffusion tas
       expect(html).toContain(`src="data:image/png;base64,${png.toString('base64')}"`);
       expect(await readFile(join(out, 'report.md'), 'utf8')).toContain('final held-out denoising MSE (mean ± std, lower is better)');
     });
+
+    it('runs infobatch:score=normalised, records the scoring in the run and its score persistence in the report', async () => {
+      const folder = join(out, 'normalised');
+      const results = await runBench({
+        name: 'diffusion normalised', command: 'npx infobatch bench --task diffusion (test)', task: 'diffusion', dataset: 'unused', model: 'cnn',
+        epochs: 2, batchSize: 32, seeds: [0], policies: parsePolicySpecs('infobatch:score=normalised'), learningRate: 2e-3, momentum: 0.9, weightDecay: 0,
+        trainLimit: 128, testLimit: 32, dataRoot: DATA_ROOT, out: folder, backend,
+      });
+      expect(results.runs.map((r) => [r.label, r.score])).toEqual([['infobatch:score=normalised', 'normalised']]);
+      expect(results.runs[0]!.epochs[1]!.scorePersistence?.samples).toBeGreaterThan(0);
+      expect(await readFile(join(folder, 'report.md'), 'utf8')).toMatch(/How per-sample scores carry over[\s\S]*infobatch:score=normalised/);
+    });
+  });
+});
+
+describe('score=normalised outside the task families that offer it', () => {
+  it('is refused for classification before anything trains, and for a task without it', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'infobatch-score-refused-'));
+    try {
+      await expect(runBench({
+        name: 'refused', command: 'test', dataset: 'synthetic', model: 'mlp',
+        epochs: 2, batchSize: 32, seeds: [0], policies: parsePolicySpecs('full,infobatch:score=normalised'), learningRate: 0.05, momentum: 0.9, weightDecay: 0,
+        out, backend,
+      })).rejects.toThrow(/infobatch:score=normalised in '--policies' asks for score=normalised, but classification records the loss as the score/);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+    expect(() => assertTaskScoring(segmentationTask, 'normalised')).toThrow(/The segmentation task cannot score samples by "normalised": it offers loss\./);
+    expect(() => assertTaskScoring(diffusionTask, 'normalised')).not.toThrow();
   });
 });

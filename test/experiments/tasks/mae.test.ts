@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { maeTask, patchify } from '../../../src/experiments/tasks/mae.js';
+import { hiddenCentralPatches, maeTask, patchify } from '../../../src/experiments/tasks/mae.js';
 import { runTaskTraining } from '../../../src/experiments/tasks/run-task.js';
 import { selectBackend } from '../../../src/tfjs/backend.js';
 import { DATA_ROOT, expectNoLeak, expectSoundRun, hasData } from './helpers.js';
@@ -19,6 +19,16 @@ describe('patchify', () => {
     expect(patches[49]).toBe(7); // patch 1 starts at column 7
     expect(patches[4 * 49]).toBe(7 * 28); // patch 4 starts at row 7
     expect(patches[16 * 49 - 1]).toBe(783);
+  });
+});
+
+describe('hiddenCentralPatches', () => {
+  it('counts the hidden patches among the central 2x2 of the 4x4 grid, per image', () => {
+    const masks = new Uint8Array(3 * 16);
+    masks.set([1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 1, 1, 1], 0); // the border hidden: 0 central
+    masks.set([0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0], 16); // the centre hidden: 4
+    masks.set([0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0], 32); // 2
+    expect(Array.from(hiddenCentralPatches(masks, 3))).toEqual([0, 4, 2]);
   });
 });
 
@@ -65,5 +75,18 @@ describe.skipIf(!hasData('mae', maeTask.dataFolders))('MAE task (Fashion-MNIST, 
       run.dispose();
       data.dispose();
     }
+  });
+
+  it('with score: normalised, trains exactly as with the loss and records other scores, without leaking', async () => {
+    const before = tf.memory().numTensors;
+    const data = await maeTask.load({ dataDir: DATA_ROOT, trainLimit: 96, testLimit: 16 });
+    const common = { policy: { name: 'full' }, seed: 0, epochs: 2, batchSize: 32, learningRate: 2e-3, evaluate: false, histogramEpochs: [1] };
+    const byLoss = await expectNoLeak(() => runTaskTraining(maeTask, data, { label: 'full', ...common }));
+    const normalised = await expectNoLeak(() => runTaskTraining(maeTask, data, { label: 'full:score=normalised', variant: { score: 'normalised' }, ...common }));
+    expect(normalised.result.epochs.map((e) => e.trainLoss)).toEqual(byLoss.result.epochs.map((e) => e.trainLoss));
+    expect(normalised.result.score).toBe('normalised');
+    expect(normalised.result.epochs[1]!.scoreHistogram!.edges).not.toEqual(byLoss.result.epochs[1]!.scoreHistogram!.edges);
+    data.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
