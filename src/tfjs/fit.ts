@@ -94,11 +94,13 @@ export const INFOBATCH_HISTORY_KEYS = {
 
 const WHERE = 'fitWithInfoBatch';
 const SUPPORTED_KEYS = ['batchSize', 'epochs', 'verbose', 'callbacks', 'validationSplit', 'validationData', 'validationBatchSize', 'shuffle', 'initialEpoch', 'yieldEvery', 'infobatch', 'checkpoint', 'workers', 'rescaleMode'] as const;
+/** Models whose compiled loss passed the per-sample check, with the data shapes it was checked on. */
+const lossChecked = new WeakMap<object, { lossFunction: unknown; key: string }>();
 /** Hidden per-batch figures summed by the epoch averager (never seen by callbacks). */
-const SUM_WEIGHTED_LOSS = '__infobatch_weighted_loss_sum';
 const SUM_WEIGHTS = '__infobatch_weight_sum';
 const SUM_PENALTY = '__infobatch_penalty_sum';
 const SUM_CONTROL = '__infobatch_control_sum';
+const SUM_OBJECTIVE_EXTRA = '__infobatch_objective_extra';
 const MEAN_SCORE = '__infobatch_mean_score';
 
 /**
@@ -430,7 +432,14 @@ export async function fitWithInfoBatch(userModel: LayersModel, xOrSource: FitTen
   const ibt = new InfoBatchTfjs(ib, { rescaleMode: args.rescaleMode ?? run.rescaleMode ?? 'auto' });
   const rescale = ibt.rescaleFor(compiled.optimizer);
   trainableVariables(model as unknown as TrainableModel, WHERE);
-  await checkLossShape({ where: WHERE, model: model as unknown as TrainableModel, loader, numSamples: numTrain, batchSize, loss: compiled.loss });
+  // The loss check runs a forward pass: once per model, compiled loss and data shapes, not on
+  // every call of a loop of short calls.
+  const checkKey = x === undefined ? undefined : `${x.shape.slice(1).join('x')}|${x.dtype}|${y!.shape.slice(1).join('x')}|${y!.dtype}|${Math.min(batchSize, numTrain)}`;
+  const checked = lossChecked.get(model);
+  if (checkKey === undefined || checked === undefined || checked.lossFunction !== compiled.lossFunction || checked.key !== checkKey) {
+    await checkLossShape({ where: WHERE, model: model as unknown as TrainableModel, loader, numSamples: numTrain, batchSize, loss: compiled.loss });
+    if (checkKey !== undefined) lossChecked.set(model, { lossFunction: compiled.lossFunction, key: checkKey });
+  }
   const parallel = resolveWorkers(WHERE, model as unknown as TrainableModel, compiled.loss, args.workers, { compiledLoss: (model as unknown as { loss?: unknown }).loss });
   const hasPenalty = tf.tidy(() => regularization(model as unknown as TrainableModel) !== undefined);
   let runner: ParallelStepRunner | undefined;
@@ -452,8 +461,8 @@ export async function fitWithInfoBatch(userModel: LayersModel, xOrSource: FitTen
     logger = await createFitLogger(verbose, { epochs, keys: metricsNames, keptKey: keys.keptFraction, secondsKey: keys.trainSeconds });
     const configured = configureCallbacks(model, callbacks, fitParams, {
       averaged: {
-        mean: [...labels.slice(1), keys.objective],
-        sum: [SUM_WEIGHTED_LOSS, SUM_WEIGHTS, SUM_PENALTY, SUM_CONTROL, MEAN_SCORE],
+        mean: labels.slice(1),
+        sum: [SUM_WEIGHTS, SUM_PENALTY, SUM_CONTROL, MEAN_SCORE, SUM_OBJECTIVE_EXTRA],
         // `loss` of the epoch: the mean loss over the data, estimated from the visited samples'
         // `Σ w·l / Σ w` (unbiased with InfoBatch's weights; the plain mean in full-data epochs)
         // with the scores the plan was made from as control variates, `s̄ + Σ w·(l − s) / Σ w`:
@@ -462,8 +471,14 @@ export async function fitWithInfoBatch(userModel: LayersModel, xOrSource: FitTen
         finish: (logs, sums, seen) => {
           const weights = sums[SUM_WEIGHTS];
           if (weights === undefined || !(weights > 0)) return;
-          const dataLoss = (sums[MEAN_SCORE] ?? 0) + (sums[SUM_WEIGHTED_LOSS]! - (sums[SUM_CONTROL] ?? 0)) / weights;
+          // Σ w·l of the steps run, from the engine's own running sum (infobatch_mean_loss · numSamples).
+          const weightedLoss = (logs[keys.meanLoss] as number) * numTrain;
+          const dataLoss = (sums[MEAN_SCORE] ?? 0) + (weightedLoss - (sums[SUM_CONTROL] ?? 0)) / weights;
           logs[labels[0]!] = dataLoss + (sums[SUM_PENALTY] ?? 0) / seen;
+          // The objective's size-weighted mean over the batches, Σ size·(Σ w·l / d + penalty) / seen,
+          // from the same sums: Σ w·l, plus Σ (size / d − 1)·Σ w·l of the batches whose d is not
+          // their size (rescale mode 'step', pruned batches), plus Σ size·penalty.
+          logs[keys.objective] = (weightedLoss + (sums[SUM_OBJECTIVE_EXTRA] ?? 0) + (sums[SUM_PENALTY] ?? 0)) / seen;
         },
       },
       ...(logger !== undefined && { logger }),
@@ -553,10 +568,15 @@ export async function fitWithInfoBatch(userModel: LayersModel, xOrSource: FitTen
               loss = tf.tidy(() => tf.add(cost!, tf.mul(weightedSum, 1 / weightSum - 1 / denominator)) as tf.Scalar);
               made.push(loss);
             }
-            const logs: FitLogs = { batch: position.step, size, [labels[0]!]: loss, [keys.objective]: cost!, [SUM_WEIGHTED_LOSS]: weightedSum, [SUM_WEIGHTS]: weightSum };
+            const logs: FitLogs = { batch: position.step, size, [labels[0]!]: loss, [keys.objective]: cost!, [SUM_WEIGHTS]: weightSum };
             if (control !== undefined && control.meanScore !== 0) {
               logs[SUM_CONTROL] = control.perStep[position.step]!;
               if (position.step === 0) logs[MEAN_SCORE] = control.meanScore;
+            }
+            if (Math.abs(size / denominator - 1) > 1e-9) {
+              const extra = tf.mul(weightedSum, size / denominator - 1) as tf.Scalar;
+              made.push(extra);
+              logs[SUM_OBJECTIVE_EXTRA] = extra;
             }
             if (hasPenalty) {
               const penalty = tf.tidy(() => tf.mul(tf.sub(cost!, tf.div(weightedSum, denominator)), size) as tf.Scalar);

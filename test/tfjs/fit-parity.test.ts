@@ -110,6 +110,33 @@ describe('loss means what model.fit means: the mean training loss, in pruned epo
     model.dispose();
   });
 
+  it('infobatch_objective of an epoch is the size-weighted mean of its batches\' objectives (as tfjs averages logs), in both rescale modes, with a penalty', async () => {
+    const { x, y } = blobs(200, 6);
+    for (const rescaleMode of ['loss', 'step'] as const) {
+      const model = mlp(23, tf.train.sgd(0.1), { l2: 0.005 });
+      const sums: Array<{ weighted: number; size: number }> = [];
+      const history = await fitWithInfoBatch(model, x, y, {
+        epochs: 6,
+        batchSize: 24,
+        verbose: 0,
+        rescaleMode,
+        infobatch: { seed: 3 },
+        callbacks: {
+          onEpochBegin: async () => void sums.push({ weighted: 0, size: 0 }),
+          onBatchEnd: async (_batch, logs) => {
+            sums.at(-1)!.weighted += logs![INFOBATCH_HISTORY_KEYS.objective]! * logs!['size']!;
+            sums.at(-1)!.size += logs!['size']!;
+          },
+        },
+      });
+      const objective = history.history[INFOBATCH_HISTORY_KEYS.objective] as number[];
+      expect(Math.min(...(history.history[INFOBATCH_HISTORY_KEYS.keptFraction] as number[]))).toBeLessThan(1);
+      sums.forEach(({ weighted, size }, epoch) => expect(objective[epoch]!, `${rescaleMode} epoch ${epoch}`).toBeCloseTo(weighted / size, 5));
+      model.dispose();
+    }
+    tf.dispose([x, y]);
+  });
+
   it('includes the regularisation penalty, as model.fit logs it', async () => {
     const { x, y } = blobs(160);
     const model = mlp(4, tf.train.sgd(0.2), { l2: 0.01 });
@@ -311,6 +338,23 @@ describe('fit in a loop: for (…) await fitWithInfoBatch(model, x, y, { epochs:
     // The last epoch of the run is still there to train.
     const last = await fitWithInfoBatch(model, x, y, { epochs: 1, batchSize: 32, verbose: 0, infobatch: { totalEpochs: 3 } });
     expect(last.params['infobatch_first_run_epoch']).toBe(2);
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+});
+
+describe('per-call costs of a loop of short calls', () => {
+  it('checks the loss once per model, compiled loss and data shapes: a model compiled again with a reduced loss is still refused', async () => {
+    const { x, y } = blobs(64);
+    const model = mlp(22);
+    await fitWithInfoBatch(model, x, y, { epochs: 1, verbose: 0 });
+    await fitWithInfoBatch(model, x, y, { epochs: 1, verbose: 0 });
+    model.compile({ optimizer: 'sgd', loss: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.mean(tf.squaredDifference(yTrue, yPred)) as tf.Scalar });
+    const weights = weightsOf(model);
+    const before = tf.memory().numTensors;
+    await expect(fitWithInfoBatch(model, x, y, { epochs: 1, verbose: 0 })).rejects.toMatchObject({ code: 'SCALAR_LOSS' });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(weightsOf(model)).toEqual(weights);
     tf.dispose([x, y]);
     model.dispose();
   });
