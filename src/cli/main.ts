@@ -3,24 +3,43 @@ import { Command } from 'commander';
 import { dirname, join, resolve } from 'node:path';
 import { InfoBatchError } from '../core/errors.js';
 import { ensureDirectory, writeAtomically } from '../data/node/atomic-write.js';
-import { runBench } from '../experiments/bench.js';
-import { formatDemoReport, runDemo } from '../experiments/demo.js';
-import { DEMO_RUN_TITLES } from '../experiments/demo-table.js';
+import { CLASSIFICATION_OPTIMIZERS, type ClassificationOptimizer } from '../experiments/classification-optimizers.js';
 import type { ModelKind } from '../experiments/models.js';
 import { mergeResults } from '../experiments/merge-results.js';
 import { parsePolicySpecs, type PolicySpec } from '../experiments/policy-spec.js';
 import { renderHtmlReport } from '../experiments/report-html.js';
 import { renderMarkdownReport } from '../experiments/report-markdown.js';
 import { readResultsFile } from '../experiments/results-file.js';
-import { getTask } from '../experiments/tasks/registry.js';
-import { CLASSIFICATION_OPTIMIZERS, type ClassificationOptimizer } from '../experiments/train-run.js';
 import { TASK_NAMES, type Task, type TaskName } from '../experiments/tasks/task.js';
-import { selectBackend } from '../tfjs/backend.js';
 import { outFolder, seedList, strictNumber, usageError, USAGE_EXIT_CODE } from './args.js';
 import { requireDataDir } from './data-dir.js';
 import { exitWithError } from './exit.js';
-import { VERSION } from './package-info.js';
+import { missingCliPeers, missingPeersMessage, VERSION } from './package-info.js';
 import { createBenchProgress, createProgress } from './progress.js';
+
+// The commands that train load TensorFlow.js when they run (loadTraining below), so that
+// `--help`, `--version` and `report` work without it installed.
+
+/**
+ * The modules of the commands that train, or undefined when TensorFlow.js is not installed: then
+ * the message with the install line is printed and the exit code set to 2.
+ */
+async function loadTraining(command: string) {
+  const missing = missingCliPeers();
+  if (missing.length > 0) {
+    process.stderr.write(missingPeersMessage(missing, command));
+    process.exitCode = USAGE_EXIT_CODE;
+    return undefined;
+  }
+  const [bench, demo, demoTable, tasks, backend] = await Promise.all([
+    import('../experiments/bench.js'),
+    import('../experiments/demo.js'),
+    import('../experiments/demo-table.js'),
+    import('../experiments/tasks/registry.js'),
+    import('../tfjs/backend.js'),
+  ]);
+  return { runBench: bench.runBench, runDemo: demo.runDemo, formatDemoReport: demo.formatDemoReport, DEMO_RUN_TITLES: demoTable.DEMO_RUN_TITLES, getTask: tasks.getTask, selectBackend: backend.selectBackend };
+}
 
 /** Epochs of each demo run by default. */
 const DEMO_EPOCHS = 10;
@@ -83,10 +102,14 @@ program
   // Usage errors throw (exit code 2, see ./exit.ts) instead of exiting inside commander.
   .exitOverride()
   .showHelpAfterError('(run with --help for usage)')
+  .addHelpText('after', () => {
+    const missing = missingCliPeers();
+    return `\nThe commands that train (demo, bench) need TensorFlow.js${missing.length === 0 ? ' (installed)' : `, not installed here:\n  npm install ${missing.map((spec) => `"${spec}"`).join(' ')}`}.\nDocumentation: https://github.com/infobatch-ts/infobatch#readme`;
+  })
   .option('--backend <name>', 'tfjs backend: tensorflow, wasm or cpu (default: fastest available)')
   .option('--fast-kernels', 'on wasm, replace its slow matMul-with-transpose and stride-1 conv input-gradient kernels with faster XNNPACK compositions (results differ from stock tfjs by float rounding; benches record it)');
 
-async function backend(): Promise<string> {
+async function backend(selectBackend: NonNullable<Awaited<ReturnType<typeof loadTraining>>>['selectBackend']): Promise<string> {
   const { backend: name, fastKernels } = program.opts<{ backend?: string; fastKernels?: boolean }>();
   return selectBackend({ ...(name !== undefined && { prefer: [name as 'wasm'] }), fastWasmKernels: fastKernels === true });
 }
@@ -102,7 +125,10 @@ program
   .option('--seed <n>', 'seed of the weights and of the pruning', positiveIntegerOrZero, 0)
   .action(async (options: { dataset: string; dataDir?: string; epochs: number; model?: ModelKind; trainLimit?: number; seed: number }) => {
     requireDataDir('demo', options.dataset, options.dataDir);
-    const backendName = await backend();
+    const training = await loadTraining('demo');
+    if (training === undefined) return;
+    const { runDemo, formatDemoReport, DEMO_RUN_TITLES, selectBackend } = training;
+    const backendName = await backend(selectBackend);
     console.log(`infobatch demo: ${options.dataset} dataset, ${options.epochs} epochs, tfjs backend ${backendName}`);
     const progress = createProgress();
     const result = await runDemo({
@@ -155,6 +181,9 @@ program
       command.error(`error: --optimizer applies to classification only; the ${options.task} task always trains with Adam (drop --optimizer).`, { exitCode: USAGE_EXIT_CODE, code: 'infobatch.usage' });
     }
     requireDataDir('bench', options.dataset, options.dataDir, options.task);
+    const training = await loadTraining('bench');
+    if (training === undefined) return;
+    const { runBench, getTask, selectBackend } = training;
     const policies = options.policies ?? parsePolicySpecs('full,infobatch');
     const task: Task | undefined = options.task === 'classification' ? undefined : getTask(options.task);
     const epochs = options.epochs ?? task?.defaults.epochs ?? 15;
@@ -162,7 +191,7 @@ program
     const learningRate = options.lr ?? task?.defaults.learningRate ?? (options.optimizer === 'adam' ? 0.001 : 0.05);
     const trainLimit = options.trainLimit ?? task?.defaults.trainLimit;
     const testLimit = options.testLimit ?? task?.defaults.testLimit;
-    const backendName = await backend();
+    const backendName = await backend(selectBackend);
     const metric = task?.metric;
     const metricText = (value: number): string =>
       metric === undefined ? `test acc ${(value * 100).toFixed(2)}%` : `${metric.name} ${metric.percent === true ? `${(value * 100).toFixed(2)}%` : value.toPrecision(4)}`;

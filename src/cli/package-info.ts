@@ -1,6 +1,7 @@
 /**
  * What the CLI reads from its own package.json (version, peer dependency ranges), and the check
- * that TensorFlow.js is installed. Imports nothing from tfjs, so it runs before tfjs is loaded.
+ * that TensorFlow.js is installed, made by the commands that train before they load it. Imports
+ * nothing from tfjs.
  */
 import { createRequire } from 'node:module';
 
@@ -45,11 +46,14 @@ export function missingCliPeers(): string[] {
   });
 }
 
-/** The message shown when tfjs packages are missing: what is missing and the exact install line. */
-export function missingPeersMessage(missing: readonly string[]): string {
+/**
+ * The message shown when tfjs packages are missing: what is missing and the exact install line.
+ * @param command - the command that needs them (`demo`, `bench`), named in the message.
+ */
+export function missingPeersMessage(missing: readonly string[], command?: string): string {
   const names = missing.map((spec) => spec.replace(/@[^@/]*$/, ''));
   return [
-    `infobatch: the CLI trains with TensorFlow.js, but ${names.join(' and ')} ${names.length === 1 ? 'is' : 'are'} not installed.`,
+    `infobatch${command === undefined ? ': the CLI trains' : ` ${command} trains`} with TensorFlow.js, but ${names.join(' and ')} ${names.length === 1 ? 'is' : 'are'} not installed.`,
     'Install them next to infobatch (they are peer dependencies, so you choose the version):',
     '',
     `  npm install ${missing.map((spec) => `"${spec}"`).join(' ')}`,

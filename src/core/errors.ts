@@ -52,7 +52,21 @@ export class InfoBatchError extends Error {
   }
 }
 
-/** Formats a received value for an error message (short, unambiguous). @internal */
+/**
+ * Whether `value` looks like a tensor (a tfjs `Tensor` or `SymbolicTensor`): an object with a
+ * `shape` array of numbers or nulls and a string `dtype`. Duck-typed: the core never imports tfjs.
+ */
+function isTensorShaped(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const { shape, dtype } = value as { shape?: unknown; dtype?: unknown };
+  return Array.isArray(shape) && shape.length <= 16 && shape.every((d) => d === null || typeof d === 'number') && typeof dtype === 'string';
+}
+
+/**
+ * Formats a received value for an error message (short, unambiguous): `a float32 tensor of shape
+ * [3, 4]`, `an array of length 2`, `an object with keys "a", "b"`, `"text"`, `NaN`.
+ * @internal
+ */
 export function describeValue(value: unknown): string {
   if (typeof value === 'number') {
     if (Number.isNaN(value)) return 'NaN';
@@ -63,6 +77,21 @@ export function describeValue(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (Array.isArray(value)) return `an array of length ${value.length}`;
   if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} of length ${(value as unknown as ArrayLike<number>).length}`;
-  if (typeof value === 'object') return `an object (${Object.prototype.toString.call(value)})`;
+  if (isTensorShaped(value)) {
+    const { dtype, shape, isDisposed } = value as { dtype?: unknown; shape: unknown[]; isDisposed?: unknown };
+    const kind = typeof dtype === 'string' && dtype.length > 0 && dtype.length <= 20 ? `${dtype} tensor` : 'tensor';
+    const words = `${isDisposed === true ? 'disposed ' : ''}${kind}`;
+    return `${/^[aeiou]/.test(words) ? 'an' : 'a'} ${words} of shape [${shape.map((d) => (typeof d === 'number' ? String(d) : 'null')).join(', ')}]`;
+  }
+  if (typeof value === 'object') {
+    const tag = Object.prototype.toString.call(value);
+    const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+    if (tag === '[object Object]' && typeof name === 'string' && name !== '' && name !== 'Object') return `an instance of ${name}`;
+    if (tag === '[object Object]') {
+      const keys = Object.keys(value);
+      return keys.length === 0 ? 'an empty object' : `an object with keys ${keys.slice(0, 5).map((k) => JSON.stringify(k)).join(', ')}${keys.length > 5 ? ', ...' : ''}`;
+    }
+    return `an object (${tag})`;
+  }
   return `${typeof value} ${String(value)}`;
 }

@@ -1,4 +1,4 @@
-import { InfoBatchPolicy } from '../policies/info-batch.js';
+import { InfoBatchPolicy, type InfoBatchPolicyOptions } from '../policies/info-batch.js';
 import { createPolicy } from '../policies/registry.js';
 import { canonicalJson } from './canonical-json.js';
 import { decodeRunState, encodeRunState, runIdentity, type RunState } from './checkpoint-state.js';
@@ -33,6 +33,18 @@ export interface InfoBatchOptions {
    * @defaultValue 'mean'
    */
   readonly threshold?: ThresholdRule;
+  /**
+   * Overall fraction of sample visits to save, in (0, 1), instead of a fixed `pruneRatio` (default
+   * policy only; see {@link InfoBatchPolicyOptions.targetSaving}): each pruning epoch's prune ratio
+   * adapts so the whole run saves this much. Not allowed together with `pruneRatio`.
+   * @defaultValue undefined (a fixed `pruneRatio`)
+   */
+  readonly targetSaving?: number;
+  /**
+   * Highest per-epoch prune ratio `targetSaving` may use, in (0, 1) (default policy only).
+   * @defaultValue 0.9
+   */
+  readonly maxPruneRatio?: number;
   /**
    * Seed of every random choice; with the same seed and losses, runs are identical everywhere.
    * An integer in [0, 2^32).
@@ -113,8 +125,10 @@ export interface LoadStateOptions {
 }
 
 const OPTION_KEYS = [
-  'numSamples', 'numEpochs', 'pruneRatio', 'delta', 'threshold', 'seed', 'policy', 'scoreSmoothing', 'allowNegativeLosses',
+  'numSamples', 'numEpochs', 'pruneRatio', 'delta', 'threshold', 'targetSaving', 'maxPruneRatio', 'seed', 'policy', 'scoreSmoothing', 'allowNegativeLosses',
 ] as const;
+/** Options of {@link InfoBatchOptions} that build the default {@link InfoBatchPolicy}. */
+const POLICY_OPTION_KEYS = ['pruneRatio', 'delta', 'threshold', 'targetSaving', 'maxPruneRatio'] as const;
 const MAX_SEED = 0xffffffff;
 const FLOAT32_MAX = 3.4028234663852886e38;
 
@@ -163,7 +177,7 @@ export class InfoBatch {
     const where = 'new InfoBatch()';
     assertOptionBag(where, 'options', options);
     assertKnownKeys(where, options, OPTION_KEYS);
-    const { numSamples, numEpochs, pruneRatio, delta, threshold, seed = 0, policy, scoreSmoothing, allowNegativeLosses = false } = options;
+    const { numSamples, numEpochs, seed = 0, policy, scoreSmoothing, allowNegativeLosses = false } = options;
     assertInteger(where, 'numSamples', numSamples, 1, 2 ** 31 - 1);
     assertInteger(where, 'numEpochs', numEpochs, 1, 2 ** 31 - 1);
     assertInteger(where, 'seed', seed, 0, MAX_SEED);
@@ -172,11 +186,17 @@ export class InfoBatch {
     }
     let chosenPolicy: PruningPolicy;
     if (policy === undefined) {
-      const policyOptions = { ...(pruneRatio !== undefined && { pruneRatio }), ...(delta !== undefined && { delta }), ...(threshold !== undefined && { threshold }) };
-      chosenPolicy = new InfoBatchPolicy(policyOptions);
+      const policyOptions = Object.fromEntries(POLICY_OPTION_KEYS.filter((key) => options[key] !== undefined).map((key) => [key, options[key]]));
+      try {
+        chosenPolicy = new InfoBatchPolicy(policyOptions);
+      } catch (error) {
+        // The policy's checks name 'new InfoBatchPolicy()'; the caller passed these options here.
+        if (error instanceof InfoBatchError) throw new InfoBatchError(error.code, error.message.replaceAll('new InfoBatchPolicy()', where), { cause: error });
+        throw error;
+      }
     } else {
       assertPolicy(where, policy);
-      const stray = (['pruneRatio', 'delta', 'threshold'] as const).filter((key) => options[key] !== undefined);
+      const stray = POLICY_OPTION_KEYS.filter((key) => options[key] !== undefined);
       if (stray.length > 0) {
         throw new InfoBatchError(
           'INVALID_OPTION',

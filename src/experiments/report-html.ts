@@ -12,6 +12,7 @@
  * Pure module (no node:*).
  */
 import { convergenceCheck, convergenceSentence } from './convergence.js';
+import { bulkRange } from './plot-range.js';
 import { FRONTIER_METHOD_NAMES, frontierOf, type Frontier, type FrontierMethod, type FrontierPoint } from './frontier.js';
 import { SAVED_CPU_NOTE, savedCpuTable } from './saved-cpu-table.js';
 import { formatRankCorrelation, SCORE_PERSISTENCE_COLUMNS, SCORE_PERSISTENCE_NOTE, scorePersistenceCells, scorePersistenceRows } from './score-persistence-table.js';
@@ -287,28 +288,40 @@ interface DeltaPoint {
  * Paired difference to the baseline (mean, 95% interval as error bar) against a saving, one point
  * per policy, labels in a column right of the plot with leader lines (so they never overlap).
  */
-function deltaScatterChart(points: DeltaPoint[], frame: Frame, xTitle: string, yTitle: string, xName: string, emptyMessage: string, format: MetricFormat, tolerance: number | null): { svg: string; marks: number } {
-  if (points.length === 0) return { svg: emptySvg(frame, emptyMessage), marks: 0 };
+function deltaScatterChart(points: DeltaPoint[], frame: Frame, xTitle: string, yTitle: string, xName: string, emptyMessage: string, format: MetricFormat, tolerance: number | null): { svg: string; marks: number; clipped: number } {
+  if (points.length === 0) return { svg: emptySvg(frame, emptyMessage), marks: 0, clipped: 0 };
   const xs = points.map((p) => p.x);
   const ys = points.flatMap((p) => [p.delta.mean, p.delta.ciLow ?? p.delta.mean, p.delta.ciHigh ?? p.delta.mean]);
   const xDomain = padDomain(Math.min(0, ...xs), Math.max(...xs), 0.08);
-  const yDomain = padDomain(Math.min(0, ...ys), Math.max(0, ...ys), 0.1);
+  const [lo, hi] = bulkRange(ys, [0], tolerance ?? 0) ?? [-1, 1];
+  const yDomain = padDomain(lo, hi, 0.1);
+  const clipY = (v: number) => clipTo(v, yDomain);
+  let clipped = 0;
   const ax = axes(frame, xDomain, yDomain, xTitle, yTitle, { xFormat: (v) => `${formatNumber(v, Math.abs(v) < 10 && v % 1 !== 0 ? 1 : 0)}%` });
   const plotRight = frame.width - frame.right;
   const parts: string[] = [toleranceBand(ax, frame, tolerance, yDomain, true)];
   const labels: string[] = [];
-  const ys0 = points.map((p) => ax.y(p.delta.mean));
+  const ys0 = points.map((p) => ax.y(clipY(p.delta.mean).value));
   const layout = columnLayout(ys0, frame.top + 6, frame.height - frame.bottom - 2);
   points.forEach((p, k) => {
     const color = colorOf(p.index);
     const cx = ax.x(p.x);
-    const cy = ax.y(p.delta.mean);
+    const mean = clipY(p.delta.mean);
+    const cy = ax.y(mean.value);
     const d = p.delta;
     const tip = `${p.label}: Δ ${formatSigned(d.mean, format.digits)}${d.ciLow === null ? '' : `, 95% CI ${formatInterval(d, format.digits)}`} (${d.n} paired seeds) at ${formatNumber(p.x, 1)}% ${xName}`;
     if (d.ciLow !== null && d.ciHigh !== null) {
-      const y0 = num(ax.y(d.ciLow));
-      const y1 = num(ax.y(d.ciHigh));
-      parts.push(`<g data-series="${p.index}" stroke="${color}" stroke-width="1.5"><line x1="${num(cx)}" x2="${num(cx)}" y1="${y0}" y2="${y1}"/><line x1="${num(cx - 4)}" x2="${num(cx + 4)}" y1="${y0}" y2="${y0}"/><line x1="${num(cx - 4)}" x2="${num(cx + 4)}" y1="${y1}" y2="${y1}"/></g>`);
+      const a = clipY(d.ciLow);
+      const b = clipY(d.ciHigh);
+      const y0 = num(ax.y(a.value));
+      const y1 = num(ax.y(b.value));
+      parts.push(`<g data-series="${p.index}" stroke="${color}" stroke-width="1.5"><line x1="${num(cx)}" x2="${num(cx)}" y1="${y0}" y2="${y1}"/>${a.side === 0 ? `<line x1="${num(cx - 4)}" x2="${num(cx + 4)}" y1="${y0}" y2="${y0}"/>` : ''}${b.side === 0 ? `<line x1="${num(cx - 4)}" x2="${num(cx + 4)}" y1="${y1}" y2="${y1}"/>` : ''}</g>`);
+      for (const [end, at] of [[d.ciLow, a], [d.ciHigh, b]] as const) if (at.side !== 0) parts.push(clippedMark('y', ax.y(at.value), cx, at.side, color, end, '', tip, p.index));
+      clipped += (a.side !== 0 ? 1 : 0) + (b.side !== 0 ? 1 : 0);
+    }
+    if (mean.side !== 0) {
+      clipped++;
+      parts.push(clippedMark('y', cy, cx, mean.side, color, d.mean, formatSigned(d.mean, format.digits), tip, p.index));
     }
     parts.push(`<circle data-series="${p.index}" data-mark="point" cx="${num(cx)}" cy="${num(cy)}" r="4.5" fill="${color}" stroke="#fff" stroke-width="1"><title>${escapeHtml(tip)}</title></circle>`);
     const ly = layout[k]!;
@@ -316,7 +329,7 @@ function deltaScatterChart(points: DeltaPoint[], frame: Frame, xTitle: string, y
       `<line data-series="${p.index}" class="leader" x1="${num(cx + 5)}" y1="${num(cy)}" x2="${num(plotRight + 4)}" y2="${num(ly)}"/><rect data-series="${p.index}" x="${num(plotRight + 6)}" y="${num(ly - 4)}" width="8" height="8" rx="1.5" fill="${color}"/><text data-series="${p.index}" class="point-label" x="${num(plotRight + 17)}" y="${num(ly)}" dominant-baseline="middle">${escapeHtml(fitLabel(p.label, frame.right - 20))}<title>${escapeHtml(p.label)}</title></text>`,
     );
   });
-  return { svg: `${svgOpen(frame, `${yTitle} against ${xTitle}`)}${ax.svg}<g>${parts.join('')}${labels.join('')}</g></svg>`, marks: points.length };
+  return { svg: `${svgOpen(frame, `${yTitle} against ${xTitle}`)}${ax.svg}<g>${parts.join('')}${labels.join('')}</g></svg>`, marks: points.length, clipped };
 }
 
 /** The "lossless" band |Δ| ≤ tolerance and the zero line, horizontal (`horizontal`) or vertical. */
@@ -344,19 +357,55 @@ function toleranceBand(ax: Axes, frame: Frame, tolerance: number | null, domain:
   return out.join('');
 }
 
+/** Where `value` lands on an axis showing `domain`: inside it, or clipped to an edge (`side` −1 below it, +1 above). */
+function clipTo(value: number, domain: [number, number]): { value: number; side: -1 | 0 | 1 } {
+  const lo = Math.min(domain[0], domain[1]);
+  const hi = Math.max(domain[0], domain[1]);
+  if (value < lo) return { value: lo, side: -1 };
+  if (value > hi) return { value: hi, side: 1 };
+  return { value, side: 0 };
+}
+
+/**
+ * A far outlier drawn at the plot's edge (see bulkRange): a triangle pointing off the plot, its tip
+ * on the edge, and the value beside it unless `label` is empty (an interval's clipped end).
+ * @param axis - the axis the value is on: 'x' (horizontal) or 'y' (vertical).
+ * @param edge - the pixel position of the edge on that axis.
+ * @param across - the pixel position on the other axis.
+ */
+function clippedMark(axis: 'x' | 'y', edge: number, across: number, side: -1 | 1, color: string, value: number, label: string, tip: string, series?: number): string {
+  const seriesAttr = series === undefined ? '' : ` data-series="${series}"`;
+  // In SVG y grows downwards: a value below the y domain is at the bottom edge, pointing down.
+  const inward = axis === 'x' ? -side : side;
+  const points = axis === 'x'
+    ? `${num(edge)},${num(across)} ${num(edge + 8 * inward)},${num(across - 4.5)} ${num(edge + 8 * inward)},${num(across + 4.5)}`
+    : `${num(across)},${num(edge)} ${num(across - 4.5)},${num(edge + 8 * inward)} ${num(across + 4.5)},${num(edge + 8 * inward)}`;
+  const text = label === ''
+    ? ''
+    : axis === 'x'
+      ? `<text class="clipped-label" x="${num(edge + 10 * inward)}" y="${num(across - 6)}" text-anchor="${inward > 0 ? 'start' : 'end'}">${escapeHtml(label)}</text>`
+      : `<text class="clipped-label" x="${num(across + 7)}" y="${num(edge + 10 * inward)}" dominant-baseline="middle">${escapeHtml(label)}</text>`;
+  return `<g class="clipped"${seriesAttr} data-value="${value}"><polygon points="${points}" fill="${color}"/>${text}<title>${escapeHtml(`${tip} (off the axis, drawn at its edge)`)}</title></g>`;
+}
+
+/** Note under a plot that clipped far outliers. */
+const CLIPPED_NOTE = 'Far outliers (beyond the quartiles by 3 interquartile ranges) are drawn at the edge of the plot as ◂ ▸ ▴ ▾ with their value, so that the axis stays on the bulk of the runs.';
+
 /**
  * One row per policy: its per-seed paired differences to the baseline (hollow dots), their mean
  * (filled dot) and 95% interval (bar), with the zero line and the lossless band.
  */
-function pairedDeltaChart(summary: ResultsSummary, format: MetricFormat): { svg: string; marks: number; height: number } {
+function pairedDeltaChart(summary: ResultsSummary, format: MetricFormat): { svg: string; marks: number; height: number; clipped: number } {
   const rows = summary.policies.map((p, index) => ({ p, index })).filter(({ p }) => p.pairedDelta !== null);
   const labelWidth = Math.min(220, Math.max(80, ...rows.map(({ p }) => textWidth(p.label) + 8)));
   const rowHeight = 22;
   const frame: Frame = { width: 1180, height: 60 + Math.max(1, rows.length) * rowHeight, left: labelWidth + 10, right: 20, top: 10, bottom: 44 };
-  if (rows.length === 0) return { svg: emptySvg(frame, summary.baselineLabel === null ? 'paired differences need a run labelled full' : 'no policy shares a seed with the baseline'), marks: 0, height: frame.height };
+  if (rows.length === 0) return { svg: emptySvg(frame, summary.baselineLabel === null ? 'paired differences need a run labelled full' : 'no policy shares a seed with the baseline'), marks: 0, height: frame.height, clipped: 0 };
   const values = rows.flatMap(({ p }) => [...p.pairedDelta!.perSeed.map((d) => d.difference), p.pairedDelta!.ciLow ?? 0, p.pairedDelta!.ciHigh ?? 0]);
   const tol = summary.losslessTolerance ?? 0;
-  const xDomain = padDomain(Math.min(-tol, ...values), Math.max(tol, ...values), 0.05);
+  const [lo, hi] = bulkRange(values, [-tol, tol], tol) ?? [-1, 1];
+  const xDomain = padDomain(lo, hi, 0.05);
+  let clipped = 0;
   const unit = format.percent ? ' (points)' : '';
   const yDomain: [number, number] = [rows.length - 0.5, -0.5];
   const ax = axes(frame, xDomain, yDomain, `${format.name} − ${summary.baselineLabel}${unit}, per seed (hollow), mean (filled) and 95% CI (bar)`, '', { yTicks: [] });
@@ -366,17 +415,33 @@ function pairedDeltaChart(summary: ResultsSummary, format: MetricFormat): { svg:
     const color = colorOf(index);
     const cy = ax.y(row);
     parts.push(`<text class="row-label" x="${frame.left - 8}" y="${num(cy)}" text-anchor="end" dominant-baseline="middle">${escapeHtml(fitLabel(p.label, labelWidth))}<title>${escapeHtml(p.label)}</title></text>`);
+    const tip = `${p.label}: mean ${formatSigned(d.mean, format.digits)}${d.std === null ? '' : ` ± ${formatNumber(d.std, format.digits)} (paired std)`}, 95% CI ${formatInterval(d, format.digits)}, ${d.n} paired seeds: ${p.verdict ?? 'n/a'}`;
     if (d.ciLow !== null && d.ciHigh !== null) {
-      parts.push(`<line data-series="${index}" stroke="${color}" stroke-width="3" stroke-opacity="0.55" x1="${num(ax.x(d.ciLow))}" x2="${num(ax.x(d.ciHigh))}" y1="${num(cy)}" y2="${num(cy)}"/>`);
+      const a = clipTo(d.ciLow, xDomain);
+      const b = clipTo(d.ciHigh, xDomain);
+      parts.push(`<line data-series="${index}" stroke="${color}" stroke-width="3" stroke-opacity="0.55" x1="${num(ax.x(a.value))}" x2="${num(ax.x(b.value))}" y1="${num(cy)}" y2="${num(cy)}"/>`);
+      for (const [end, at] of [[d.ciLow, a], [d.ciHigh, b]] as const) if (at.side !== 0) parts.push(clippedMark('x', ax.x(at.value), cy, at.side, color, end, '', `${p.label}: 95% CI ${formatInterval(d, format.digits)}`, index));
+      clipped += (a.side !== 0 ? 1 : 0) + (b.side !== 0 ? 1 : 0);
     }
     d.perSeed.forEach((s, k) => {
       const jitter = ((k % 5) - 2) * 1.6;
-      parts.push(`<circle data-series="${index}" cx="${num(ax.x(s.difference))}" cy="${num(cy + jitter)}" r="3" fill="#fff" stroke="${color}" stroke-width="1.2"><title>${escapeHtml(`${p.label}, seed ${s.seed}: ${formatSigned(s.difference, format.digits)}`)}</title></circle>`);
+      const seedTip = `${p.label}, seed ${s.seed}: ${formatSigned(s.difference, format.digits)}`;
+      const at = clipTo(s.difference, xDomain);
+      if (at.side !== 0) {
+        clipped++;
+        parts.push(clippedMark('x', ax.x(at.value), cy + jitter, at.side, color, s.difference, `seed ${s.seed}: ${formatSigned(s.difference, format.digits)}`, seedTip, index));
+        return;
+      }
+      parts.push(`<circle data-series="${index}" cx="${num(ax.x(s.difference))}" cy="${num(cy + jitter)}" r="3" fill="#fff" stroke="${color}" stroke-width="1.2"><title>${escapeHtml(seedTip)}</title></circle>`);
     });
-    const tip = `${p.label}: mean ${formatSigned(d.mean, format.digits)}${d.std === null ? '' : ` ± ${formatNumber(d.std, format.digits)} (paired std)`}, 95% CI ${formatInterval(d, format.digits)}, ${d.n} paired seeds: ${p.verdict ?? 'n/a'}`;
-    parts.push(`<circle data-series="${index}" data-mark="point" cx="${num(ax.x(d.mean))}" cy="${num(cy)}" r="4.5" fill="${color}" stroke="#fff" stroke-width="1"><title>${escapeHtml(tip)}</title></circle>`);
+    const mean = clipTo(d.mean, xDomain);
+    if (mean.side !== 0) {
+      clipped++;
+      parts.push(clippedMark('x', ax.x(mean.value), cy, mean.side, color, d.mean, `mean ${formatSigned(d.mean, format.digits)}`, tip, index));
+    }
+    parts.push(`<circle data-series="${index}" data-mark="point" cx="${num(ax.x(mean.value))}" cy="${num(cy)}" r="4.5" fill="${color}" stroke="#fff" stroke-width="1"${mean.side === 0 ? '' : ' fill-opacity="0.35"'}><title>${escapeHtml(tip)}</title></circle>`);
   });
-  return { svg: `${svgOpen(frame, 'paired differences to the baseline per seed')}${ax.svg}<g>${parts.join('')}</g></svg>`, marks: rows.length, height: frame.height };
+  return { svg: `${svgOpen(frame, 'paired differences to the baseline per seed')}${ax.svg}<g>${parts.join('')}</g></svg>`, marks: rows.length, height: frame.height, clipped };
 }
 
 /** Colours of the frontier's lines. */
@@ -386,14 +451,18 @@ const METHOD_COLORS: Record<FrontierMethod, string> = { infobatch: '#e15759', ra
  * The frontier: paired difference to full (mean, 95% CI) against saved passes or saved
  * wall-clock, one line per method through its points (and through full at 0), labelled at its end.
  */
-function frontierChart(frontier: Frontier, summary: ResultsSummary, axis: 'passes' | 'wall', frame: Frame, format: MetricFormat): { svg: string; marks: number } {
+function frontierChart(frontier: Frontier, summary: ResultsSummary, axis: 'passes' | 'wall', frame: Frame, format: MetricFormat): { svg: string; marks: number; clipped: number } {
   const savedOf = (p: FrontierPoint): number | null => (axis === 'passes' ? p.savedPasses : p.savedWallClock);
   const points = frontier.points.filter((p) => savedOf(p) !== null && p.delta !== null);
-  if (points.length === 0) return { svg: emptySvg(frame, axis === 'wall' ? 'no saved wall-clock to plot' : 'no frontier points'), marks: 0 };
+  if (points.length === 0) return { svg: emptySvg(frame, axis === 'wall' ? 'no saved wall-clock to plot' : 'no frontier points'), marks: 0, clipped: 0 };
   const xs = points.map((p) => savedOf(p)! * 100);
   const ys = points.flatMap((p) => [p.delta!.mean, p.delta!.ciLow ?? p.delta!.mean, p.delta!.ciHigh ?? p.delta!.mean]);
   const xDomain = padDomain(Math.min(0, ...xs), Math.max(...xs), 0.06);
-  const yDomain = padDomain(Math.min(0, ...ys), Math.max(0, ...ys), 0.1);
+  const tol = summary.losslessTolerance ?? 0;
+  const [lo, hi] = bulkRange(ys, [0], tol) ?? [-1, 1];
+  const yDomain = padDomain(lo, hi, 0.1);
+  const clipY = (v: number) => clipTo(v, yDomain);
+  let clipped = 0;
   const unit = format.percent ? ' (points)' : '';
   const ax = axes(frame, xDomain, yDomain, axis === 'passes' ? 'saved sample passes (%)' : 'saved wall-clock (%)', `Δ ${format.name} vs full${unit}`, { xFormat: (v) => `${formatNumber(v, 0)}%` });
   const parts: string[] = [toleranceBand(ax, frame, summary.losslessTolerance, yDomain, true)];
@@ -403,16 +472,27 @@ function frontierChart(frontier: Frontier, summary: ResultsSummary, axis: 'passe
     const line = points.filter((p) => p.method === method).sort((a, b) => savedOf(a)! - savedOf(b)!);
     if (line.length === 0) continue;
     const color = METHOD_COLORS[method];
-    const path = [`M${num(ax.x(0))},${num(ax.y(0))}`, ...line.map((p) => `L${num(ax.x(savedOf(p)! * 100))},${num(ax.y(p.delta!.mean))}`)].join('');
+    const path = [`M${num(ax.x(0))},${num(ax.y(0))}`, ...line.map((p) => `L${num(ax.x(savedOf(p)! * 100))},${num(ax.y(clipY(p.delta!.mean).value))}`)].join('');
     parts.push(`<path class="frontier-line" fill="none" stroke="${color}" stroke-width="2" d="${path}"/>`);
     for (const p of line) {
       const cx = ax.x(savedOf(p)! * 100);
       const d = p.delta!;
-      if (d.ciLow !== null && d.ciHigh !== null) parts.push(`<line stroke="${color}" stroke-width="1.5" x1="${num(cx)}" x2="${num(cx)}" y1="${num(ax.y(d.ciLow))}" y2="${num(ax.y(d.ciHigh))}"/>`);
       const tip = `${FRONTIER_METHOD_NAMES[method]}, ${p.label}: Δ ${formatSigned(d.mean, format.digits)}, 95% CI ${formatInterval(d, format.digits)} at ${formatPercent(savedOf(p))} ${axis === 'passes' ? 'saved sample passes' : 'saved wall-clock'}: ${p.verdict ?? 'n/a'}`;
-      parts.push(`<circle data-series="${indexOf(p.label)}" data-mark="point" cx="${num(cx)}" cy="${num(ax.y(d.mean))}" r="4" fill="${p.verdict === 'lossless' ? color : '#fff'}" stroke="${color}" stroke-width="1.8"><title>${escapeHtml(tip)}</title></circle>`);
+      if (d.ciLow !== null && d.ciHigh !== null) {
+        const a = clipY(d.ciLow);
+        const b = clipY(d.ciHigh);
+        parts.push(`<line stroke="${color}" stroke-width="1.5" x1="${num(cx)}" x2="${num(cx)}" y1="${num(ax.y(a.value))}" y2="${num(ax.y(b.value))}"/>`);
+        for (const [end, at] of [[d.ciLow, a], [d.ciHigh, b]] as const) if (at.side !== 0) parts.push(clippedMark('y', ax.y(at.value), cx, at.side, color, end, '', tip, indexOf(p.label)));
+        clipped += (a.side !== 0 ? 1 : 0) + (b.side !== 0 ? 1 : 0);
+      }
+      const mean = clipY(d.mean);
+      if (mean.side !== 0) {
+        clipped++;
+        parts.push(clippedMark('y', ax.y(mean.value), cx, mean.side, color, d.mean, formatSigned(d.mean, format.digits), tip, indexOf(p.label)));
+      }
+      parts.push(`<circle data-series="${indexOf(p.label)}" data-mark="point" cx="${num(cx)}" cy="${num(ax.y(mean.value))}" r="4" fill="${p.verdict === 'lossless' ? color : '#fff'}" stroke="${color}" stroke-width="1.8"><title>${escapeHtml(tip)}</title></circle>`);
     }
-    ends.push({ method, y: ax.y(line[line.length - 1]!.delta!.mean) });
+    ends.push({ method, y: ax.y(clipY(line[line.length - 1]!.delta!.mean).value) });
   }
   parts.push(`<circle cx="${num(ax.x(0))}" cy="${num(ax.y(0))}" r="3.5" fill="#333"><title>${escapeHtml(`${summary.baselineLabel}: the baseline`)}</title></circle>`);
   const layout = columnLayout(ends.map((e) => e.y), frame.top + 6, frame.height - frame.bottom - 2);
@@ -421,7 +501,7 @@ function frontierChart(frontier: Frontier, summary: ResultsSummary, axis: 'passe
     const y = layout[k]!;
     parts.push(`<line stroke="${METHOD_COLORS[e.method]}" stroke-width="2.5" x1="${x + 5}" x2="${x + 17}" y1="${num(y)}" y2="${num(y)}"/><text class="point-label" x="${x + 21}" y="${num(y)}" dominant-baseline="middle">${escapeHtml(FRONTIER_METHOD_NAMES[e.method])}</text>`);
   });
-  return { svg: `${svgOpen(frame, `frontier against ${axis === 'passes' ? 'saved sample passes' : 'saved wall-clock'}`)}${ax.svg}<g>${parts.join('')}</g></svg>`, marks: points.length };
+  return { svg: `${svgOpen(frame, `frontier against ${axis === 'passes' ? 'saved sample passes' : 'saved wall-clock'}`)}${ax.svg}<g>${parts.join('')}</g></svg>`, marks: points.length, clipped };
 }
 
 /** Bars of one score histogram with the threshold drawn as a dashed vertical line. */
@@ -569,6 +649,7 @@ td.verdict-worse { color: #b00020; }
 td.verdict-better { color: #1a5fb4; font-weight: 600; }
 td.verdict-inconclusive { color: #8a6d00; }
 svg .row-label { font-size: 11.5px; fill: #222; }
+svg .clipped-label { font-size: 10.5px; fill: #222; font-weight: 600; }
 svg .threshold { stroke: #c00; stroke-width: 1.5; stroke-dasharray: 5 3; }
 svg .threshold-label { fill: #c00; font-weight: 600; }
 svg .hidden { display: none; }
@@ -692,8 +773,8 @@ function frontierSection(frontier: Frontier, summary: ResultsSummary, format: Me
   return [
     '<h3>Frontier: InfoBatch against random pruning and fewer epochs at the same saving</h3>',
     '<div class="grid2">',
-    figure('frontier-passes', 'Δ vs full against saved sample passes (filled: lossless; bars: paired 95% CI)', passes.svg, passes.marks),
-    figure('frontier-wall', 'Δ vs full against saved wall-clock (filled: lossless; bars: paired 95% CI)', wall.svg, wall.marks),
+    figure('frontier-passes', 'Δ vs full against saved sample passes (filled: lossless; bars: paired 95% CI)', passes.svg, passes.marks, passes.clipped > 0 ? CLIPPED_NOTE : ''),
+    figure('frontier-wall', 'Δ vs full against saved wall-clock (filled: lossless; bars: paired 95% CI)', wall.svg, wall.marks, wall.clipped > 0 ? CLIPPED_NOTE : ''),
     '</div>',
     `<div class="table-wrap"><table class="summary frontier"><thead><tr>${head.map((h) => `<th scope="col">${headerHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table></div>`,
     `<ul class="reading">${frontier.sentences.map((x) => `<li>${escapeHtml(x)}</li>`).join('')}</ul>`,
@@ -781,13 +862,13 @@ export function renderHtmlReport(results: BenchResults, options: HtmlReportOptio
     `<ul class="reading">${summary.policies.map((p) => `<li>${escapeHtml(readingLine(p, summary.baselineLabel, format))}</li>`).join('')}</ul>`,
     '<h2>Plots</h2>',
     legend,
-    figure('paired', `Paired difference to ${summary.baselineLabel ?? 'full'} per seed (band: |Δ| within the lossless tolerance)`, paired.svg, paired.marks),
+    figure('paired', `Paired difference to ${summary.baselineLabel ?? 'full'} per seed (band: |Δ| within the lossless tolerance)`, paired.svg, paired.marks, paired.clipped > 0 ? CLIPPED_NOTE : ''),
     frontierHtml,
     '<div class="grid2">',
     figure('accuracy', `${format.custom ? capitalised(format.name) : 'Test accuracy'} per epoch (mean over seeds, band: min–max)`, accuracy.svg, accuracy.marks),
     figure('kept', 'Kept fraction per epoch (mean over seeds, band: min–max)', kept.svg, kept.marks),
-    figure('scatter-passes', `Δ ${format.custom ? format.name : 'accuracy'} vs full against saved sample passes (error bars: paired 95% CI)`, scatterPasses.svg, scatterPasses.marks),
-    figure('scatter-wall', `Δ ${format.custom ? format.name : 'accuracy'} vs full against saved wall-clock (error bars: paired 95% CI)`, scatterWall.svg, scatterWall.marks, wallNote),
+    figure('scatter-passes', `Δ ${format.custom ? format.name : 'accuracy'} vs full against saved sample passes (error bars: paired 95% CI)`, scatterPasses.svg, scatterPasses.marks, scatterPasses.clipped > 0 ? CLIPPED_NOTE : ''),
+    figure('scatter-wall', `Δ ${format.custom ? format.name : 'accuracy'} vs full against saved wall-clock (error bars: paired 95% CI)`, scatterWall.svg, scatterWall.marks, [wallNote, scatterWall.clipped > 0 ? CLIPPED_NOTE : ''].filter((n) => n !== '').join(' ')),
     '</div>',
     '<h3>Score distributions before the epoch\'s plan (first seed with histograms; counts on a log scale; dashed line: threshold)</h3>',
     histograms.length === 0 ? '<p class="notes">No run recorded score histograms.</p>' : `<div class="grid3">${histograms.join('')}</div>`,

@@ -12,14 +12,8 @@ import type { EpochRecord, RunResult } from './results.js';
 import type { RunVariant } from './policy-spec.js';
 import { epochRecorder, runResult } from './run-record.js';
 
-/**
- * Optimizers of the classification recipe: `'sgd-momentum'` (the bench recipe's; `momentum` and
- * `weightDecay` as L2) or `'adam'` (tfjs's defaults β1 0.9, β2 0.999, ε 1e-7; `weightDecay` still
- * as L2, `momentum` unused). Both follow the cosine schedule from `learningRate`.
- */
-export const CLASSIFICATION_OPTIMIZERS = ['sgd-momentum', 'adam'] as const;
-/** One of {@link CLASSIFICATION_OPTIMIZERS}. */
-export type ClassificationOptimizer = (typeof CLASSIFICATION_OPTIMIZERS)[number];
+import type { ClassificationOptimizer } from './classification-optimizers.js';
+export { CLASSIFICATION_OPTIMIZERS, type ClassificationOptimizer } from './classification-optimizers.js';
 
 /** The recipe of one training run (see ../shared/docs/bench-recipe.md). */
 export interface TrainRunOptions {

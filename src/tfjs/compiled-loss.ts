@@ -17,6 +17,8 @@ export interface CompiledTraining {
   readonly labels: readonly string[];
   /** The compiled optimizer. */
   readonly optimizer: tf.Optimizer;
+  /** The loss function `compile` set (its identity changes when the model is compiled again). */
+  readonly lossFunction: unknown;
 }
 
 type LossFn = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor;
@@ -80,5 +82,6 @@ export function compiledTraining(model: LayersModel, where: string): CompiledTra
     metrics: (yTrue, yPred) => metricFns.map((fn) => tf.mean(fn(yTrue, yPred)) as tf.Scalar),
     labels: [...metricsNames],
     optimizer,
+    lossFunction: lossFunctions[0],
   };
 }

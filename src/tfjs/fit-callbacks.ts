@@ -60,19 +60,35 @@ export function standardizeCallbacks(callbacks: ModelFitArgs['callbacks'] | unde
   });
 }
 
+/** Which log keys an {@link EpochAverager} accumulates, and how the epoch's logs are made from them. */
+export interface AveragerSpec {
+  /** Keys averaged over the epoch's samples, weighted by batch size (tfjs's `BaseLogger`). */
+  readonly mean: readonly string[];
+  /**
+   * Keys summed over the epoch's batches. They carry figures that are not logs (names starting
+   * with `__`): removed from each batch's logs once read, so later callbacks never see them, and
+   * not written to the epoch's logs.
+   */
+  readonly sum?: readonly string[];
+  /** Completes the epoch's logs from the sums (e.g. `loss` from `Σ w·l` and `Σ w`). */
+  readonly finish?: (logs: FitLogs, sums: Readonly<Record<string, number>>, seen: number) => void;
+}
+
+type Total = number | tf.Scalar;
+
 /**
  * tfjs's `BaseLogger`: each epoch's log of a metric is the batch-size-weighted mean of its batch
- * logs, accumulated on the device as tfjs does (`Σ size·value`, then `· 1/seen`), but read back
- * to a number at the epoch's end so that no log tensor outlives its epoch.
+ * logs, accumulated on the device as tfjs does (`Σ size·value`, then `· 1/seen`; numbers are
+ * summed here, as numbers), but read back to a number at the epoch's end so that no log tensor
+ * outlives its epoch. It also sums the hidden figures of {@link AveragerSpec.sum}.
  */
 export class EpochAverager implements CallbackObject {
-  private params: Record<string, unknown> = {};
   private seen = 0;
-  private totals = new Map<string, tf.Scalar>();
+  private totals = new Map<string, Total>();
 
-  setParams(params: Record<string, unknown>): void {
-    this.params = params;
-  }
+  constructor(private readonly spec: AveragerSpec = { mean: [] }) {}
+
+  setParams(): void {}
   setModel(): void {}
   async onTrainBegin(): Promise<void> {}
   async onTrainEnd(): Promise<void> {
@@ -82,30 +98,55 @@ export class EpochAverager implements CallbackObject {
   async onEpochBegin(): Promise<void> {
     this.reset();
   }
+  private accumulate(key: string, value: number | tf.Scalar, factor: number): void {
+    const previous = this.totals.get(key);
+    if (typeof value === 'number' && (previous === undefined || typeof previous === 'number')) {
+      // Rounded to float32 at each step, as a device sum is: a total restored from a checkpoint
+      // (as a float32 scalar) then continues exactly as the uninterrupted sum would.
+      this.totals.set(key, Math.fround((previous ?? 0) + Math.fround(value * factor)));
+      return;
+    }
+    const total = tf.tidy(() => tf.add(previous ?? 0, factor === 1 ? value : tf.mul(value, factor)) as tf.Scalar);
+    if (typeof previous !== 'number') previous?.dispose();
+    this.totals.set(key, total);
+  }
   async onBatchEnd(_batch: number, logs?: unknown): Promise<void> {
     const entries = (logs ?? {}) as FitLogs;
     const size = typeof entries['size'] === 'number' ? entries['size'] : 0;
     this.seen += size;
-    const metrics = (this.params['metrics'] ?? []) as string[];
-    for (const [key, value] of Object.entries(entries)) {
-      if (!metrics.includes(key)) continue;
-      const previous = this.totals.get(key);
-      const total = tf.tidy(() => tf.add(previous ?? 0, tf.mul(value, size)) as tf.Scalar);
-      previous?.dispose();
-      this.totals.set(key, total);
+    for (const key of this.spec.mean) {
+      const value = entries[key];
+      if (value !== undefined) this.accumulate(key, value, size);
     }
+    for (const key of this.spec.sum ?? []) {
+      const value = entries[key];
+      if (value !== undefined) this.accumulate(key, value, 1);
+      delete entries[key];
+    }
+  }
+  private async read(total: Total): Promise<number> {
+    return typeof total === 'number' ? total : (await total.data())[0]!;
   }
   async onEpochEnd(_epoch: number, logs?: unknown): Promise<void> {
     if (logs === undefined || logs === null) return;
     const entries = logs as FitLogs;
-    const metrics = (this.params['metrics'] ?? []) as string[];
-    for (const key of metrics) {
+    for (const key of this.spec.mean) {
       const total = this.totals.get(key);
       if (total === undefined) continue;
-      const mean = tf.tidy(() => tf.mul(tf.div(1, this.seen), total));
-      entries[key] = (await mean.data())[0]!;
-      mean.dispose();
+      if (typeof total === 'number') {
+        entries[key] = total / this.seen;
+      } else {
+        const mean = tf.tidy(() => tf.mul(tf.div(1, this.seen), total));
+        entries[key] = (await mean.data())[0]!;
+        mean.dispose();
+      }
     }
+    const sums: Record<string, number> = {};
+    for (const key of this.spec.sum ?? []) {
+      const total = this.totals.get(key);
+      if (total !== undefined) sums[key] = await this.read(total);
+    }
+    this.spec.finish?.(entries, sums, this.seen);
     this.reset();
   }
   /**
@@ -114,7 +155,7 @@ export class EpochAverager implements CallbackObject {
    */
   async snapshot(): Promise<AveragerState> {
     const totals: Record<string, number> = {};
-    for (const [key, total] of this.totals) totals[key] = (await total.data())[0]!;
+    for (const [key, total] of this.totals) totals[key] = await this.read(total);
     return { seen: this.seen, totals };
   }
 
@@ -131,7 +172,7 @@ export class EpochAverager implements CallbackObject {
 
   /** Disposes the running sums (also when a run fails mid-epoch). */
   reset(): void {
-    tf.dispose([...this.totals.values()]);
+    tf.dispose([...this.totals.values()].filter((total): total is tf.Scalar => typeof total !== 'number'));
     this.totals.clear();
     this.seen = 0;
   }
@@ -158,14 +199,15 @@ export interface FitParams {
 }
 
 /**
- * The callback list of one run, as tfjs's `fit` builds it: the epoch averager, the user's
- * callbacks, then a `tf.History`.
+ * The callback list of one run, as tfjs's `fit` builds it: the epoch averager, the printing
+ * callback (tfjs: the registered ones, e.g. tfjs-node's progress bar), the user's callbacks, then a
+ * `tf.History`.
  * @internal
  */
-export function configureCallbacks(model: LayersModel, callbacks: CallbackObject[], params: FitParams): { list: CallbackList; history: History; averager: EpochAverager } {
+export function configureCallbacks(model: LayersModel, callbacks: CallbackObject[], params: FitParams, options: { averaged?: AveragerSpec; logger?: CallbackObject } = {}): { list: CallbackList; history: History; averager: EpochAverager } {
   const history = new History();
-  const averager = new EpochAverager();
-  const all = [averager, ...callbacks, history as unknown as CallbackObject];
+  const averager = new EpochAverager(options.averaged ?? { mean: params.metrics });
+  const all = [averager, ...(options.logger ? [options.logger] : []), ...callbacks, history as unknown as CallbackObject];
   const list = new CallbackList(all as unknown as ConstructorParameters<typeof CallbackList>[0]);
   list.setParams({ ...params, steps: null, metrics: [...params.metrics] } as unknown as Parameters<CallbackList['setParams']>[0]);
   list.setModel(model as unknown as Parameters<CallbackList['setModel']>[0]);

@@ -31,7 +31,8 @@ export {
   type TrainResult,
 } from './trainer.js';
 export { fastWasmKernelsActive, registerWasmGradientKernels, useFastWasmKernels } from './wasm-kernels.js';
-export { fitWithInfoBatch, INFOBATCH_HISTORY_KEYS, type FitWithInfoBatchArgs } from './fit.js';
+export { fitWithInfoBatch, INFOBATCH_HISTORY_KEYS, type FitTensors, type FitWithInfoBatchArgs } from './fit.js';
+export type { FitInfoBatchOptions } from './fit-session.js';
 export type { SampleSource, SourceBatch } from './sample-source.js';
 export { RUN_CHECKPOINT_VERSION, type CheckpointStorage, type RunCheckpointOptions } from './run-checkpoint.js';
 export type { WorkersOptions } from './parallel/workers-option.js';

@@ -273,8 +273,8 @@ describe('losses above the float32 range', () => {
   });
 });
 
-describe('the README resume loop', () => {
-  const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+describe('the resume loop of docs/reference.md (linked from the README)', () => {
+  const readme = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'reference.md'), 'utf8');
   const section = readme.slice(readme.indexOf('### Resume contract'));
   // The snippet's import line is for the reader; the loop gets InfoBatch as a parameter.
   const code = (/```ts\n([\s\S]*?)```/.exec(section)?.[1] ?? '').replace(/^import .*$/m, '');
@@ -282,7 +282,7 @@ describe('the README resume loop', () => {
     ...args: [typeof InfoBatch, Uint8Array | undefined, number, number, number, (indices: Int32Array, weights: Float32Array) => number[], () => boolean, (bytes: Uint8Array) => void]
   ) => void;
 
-  /** Runs the README's loop; `crashAfter` steps in, it saves and throws, as a killed process would stop. */
+  /** Runs the documented loop; `crashAfter` steps in, it saves and throws, as a killed process would stop. */
   function run(bytes: Uint8Array | undefined, visits: string[], crashAfter = -1): Uint8Array | undefined {
     let steps = 0;
     let saved: Uint8Array | undefined;
@@ -303,7 +303,7 @@ describe('the README resume loop', () => {
     return saved;
   }
 
-  it('is in the README and, interrupted anywhere, gives the uninterrupted run', () => {
+  it('is in the docs and, interrupted anywhere, gives the uninterrupted run', () => {
     expect(code).toContain('ib.resumePoint()');
     const whole: string[] = [];
     run(undefined, whole);

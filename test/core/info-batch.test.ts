@@ -277,6 +277,24 @@ describe('score smoothing and thresholds', () => {
   });
 });
 
+describe('targetSaving and maxPruneRatio as InfoBatch options', () => {
+  it('build the same default policy, and the same plans, as an InfoBatchPolicy given them', () => {
+    const scores = Array.from({ length: 40 }, (_, i) => (i * 37) % 11);
+    const viaOptions = new InfoBatch({ numSamples: 40, numEpochs: 8, seed: 5, targetSaving: 0.3, maxPruneRatio: 0.8 });
+    const viaPolicy = new InfoBatch({ numSamples: 40, numEpochs: 8, seed: 5, policy: new InfoBatchPolicy({ targetSaving: 0.3, maxPruneRatio: 0.8 }) });
+    expect(viaOptions.policy.config).toEqual(viaPolicy.policy.config);
+    for (let epoch = 0; epoch < 8; epoch++) {
+      const a = viaOptions.beginEpoch(epoch);
+      const b = viaPolicy.beginEpoch(epoch);
+      expect(Array.from(a.indices)).toEqual(Array.from(b.indices));
+      expect(Array.from(a.weights)).toEqual(Array.from(b.weights));
+      viaOptions.recordLosses(a.indices, Float32Array.from(a.indices, (i) => scores[i]!));
+      viaPolicy.recordLosses(b.indices, Float32Array.from(b.indices, (i) => scores[i]!));
+    }
+    expect(viaOptions.summary().savedFraction).toBeGreaterThan(0);
+  });
+});
+
 describe('bad input', () => {
   function scoredRun(): InfoBatch {
     const ib = new InfoBatch({ numSamples: 10, numEpochs: 5 });
@@ -298,6 +316,11 @@ describe('bad input', () => {
     [{ numSamples: 10, numEpochs: 5, scoreSmoothing: { ema: 0 } }, 'OUT_OF_RANGE', /ema/],
     [{ numSamples: 10, numEpochs: 5, prunRatio: 0.5 }, 'INVALID_OPTION', /Unknown option 'prunRatio'/],
     [{ numSamples: 10, numEpochs: 5, policy: new InfoBatchPolicy(), pruneRatio: 0.3 }, 'INVALID_OPTION', /'policy' and 'pruneRatio'/],
+    [{ numSamples: 10, numEpochs: 5, policy: new InfoBatchPolicy(), targetSaving: 0.3 }, 'INVALID_OPTION', /'policy' and 'targetSaving'/],
+    [{ numSamples: 10, numEpochs: 5, pruneRatio: 0.3, targetSaving: 0.3 }, 'INVALID_OPTION', /new InfoBatch\(\) got both 'pruneRatio' and 'targetSaving'/],
+    [{ numSamples: 10, numEpochs: 5, targetSaving: 1 }, 'OUT_OF_RANGE', /'targetSaving' passed to new InfoBatch\(\).*got 1/],
+    [{ numSamples: 10, numEpochs: 5, maxPruneRatio: 0.5 }, 'INVALID_OPTION', /'maxPruneRatio' passed to new InfoBatch\(\) only applies with 'targetSaving'/],
+    [{ numSamples: 10, numEpochs: 2, targetSaving: 0.6 }, 'OUT_OF_RANGE', /'targetSaving' 0.6.*cannot be reached in a run of 2 epochs/],
   ])('rejects options %o', (options, code, message) => {
     expectCode(() => new InfoBatch(options as never), code, message);
   });

@@ -1,15 +1,16 @@
 /**
  * The package as a user meets it: `npm pack`, install the tarball into a fresh project outside the
- * repository, and use it there. Without TensorFlow.js the CLI prints the install line (exit 2);
- * after running that line: `npx infobatch --help`, `npx infobatch demo --epochs 2` (embedded
- * data, no network), an ESM import, a CommonJS require, and a type-check of the README's snippets
- * against the installed declarations.
+ * repository, and use it there. Without TensorFlow.js `--help` and `--version` work and the
+ * commands that train print the install line (exit 2); after running that line: `npx infobatch
+ * --help`, `npx infobatch demo --epochs 2` (embedded data, no network), `fitWithInfoBatch` in a
+ * loop and with early stopping, an ESM import, a CommonJS require, and a type-check of the
+ * README's snippets against the installed declarations.
  *
  * Installs use the npm cache first (`--prefer-offline`; `npm ci` fills it), so the only network
  * this may need is the npm registry.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,10 +65,18 @@ describe('the packed package in a fresh project', () => {
     expect(readFileSync(tarball).length).toBeLessThan(3e6);
   });
 
-  it('without TensorFlow.js: the CLI names the missing packages and the install line, exit code 2, no stack trace', async () => {
-    const result = await run('npx', ['infobatch', '--help']);
+  it('without TensorFlow.js: --help and --version work; a command that trains names the missing packages and the install line, exit code 2, no stack trace', async () => {
+    const help = await run('npx', ['infobatch', '--help']);
+    expect(help.stderr).toBe('');
+    expect(help.status).toBe(0);
+    for (const command of ['demo', 'bench', 'report']) expect(help.stdout).toContain(command);
+    expect(help.stdout).toMatch(/need TensorFlow\.js, not installed here:\n\s+npm install "@tensorflow\/tfjs@/);
+    const version = await run('npx', ['infobatch', '--version']);
+    expect(version.status).toBe(0);
+    expect(version.stdout.trim()).toBe(pkg.version);
+    const result = await run('npx', ['infobatch', 'demo', '--epochs', '1']);
     expect(result.status).toBe(2);
-    expect(result.stderr).toContain('@tensorflow/tfjs and @tensorflow/tfjs-backend-wasm are not installed');
+    expect(result.stderr).toContain('infobatch demo trains with TensorFlow.js, but @tensorflow/tfjs and @tensorflow/tfjs-backend-wasm are not installed');
     expect(result.stderr).not.toMatch(/\n\s+at /);
     const line = /npm install (.+)/.exec(result.stderr)?.[1];
     expect(line).toBe(`"@tensorflow/tfjs@${pkg.peerDependencies['@tensorflow/tfjs']}" "@tensorflow/tfjs-backend-wasm@${pkg.peerDependencies['@tensorflow/tfjs-backend-wasm']}"`);
@@ -105,6 +114,43 @@ describe('the packed package in a fresh project', () => {
     expect((await run('node', ['-e', "process.exit(require('fs').existsSync('never-created') ? 1 : 0)"])).status).toBe(0);
   });
 
+  it('fitWithInfoBatch as a user calls it: a fit-in-a-loop (40 x epochs: 1, one added option) and earlyStopping on loss', async () => {
+    const program = `
+      import * as tf from '@tensorflow/tfjs';
+      import { fitWithInfoBatch, selectBackend } from 'infobatch/tfjs';
+      await selectBackend();
+      const x = tf.tidy(() => tf.concat([tf.randomNormal([200, 4], -1, 1, 'float32', 1), tf.randomNormal([200, 4], 1, 1, 'float32', 2)]));
+      const y = tf.tidy(() => tf.oneHot(tf.concat([tf.zeros([200], 'int32'), tf.ones([200], 'int32')]), 2));
+      const build = () => {
+        const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 8, activation: 'relu' }), tf.layers.dense({ units: 2, activation: 'softmax' })] });
+        model.compile({ optimizer: tf.train.adam(0.01), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+        return model;
+      };
+      // The tfjs examples' loop (addition-rnn): for (...) await model.fit(x, y, { epochs: 1 }), swapped, plus totalEpochs.
+      const model = build();
+      let passes = 0;
+      for (let i = 0; i < 40; i++) {
+        const history = await fitWithInfoBatch(model, x, y, { epochs: 1, batchSize: 32, infobatch: { totalEpochs: 40 } });
+        passes += history.history.infobatch_kept_fraction[0] * 400;
+      }
+      const [, acc] = model.evaluate(x, y).map((t) => t.dataSync()[0]);
+      const stopped = await fitWithInfoBatch(build(), x, y, { epochs: 200, batchSize: 32, callbacks: [tf.callbacks.earlyStopping({ monitor: 'loss', patience: 2 })] });
+      const kept = stopped.history.infobatch_kept_fraction;
+      console.log(JSON.stringify({ passes, acc, stoppedAfter: stopped.epoch.length, firstPruned: kept.findIndex((k) => k < 1) }));
+    `;
+    writeFileSync(join(project, 'fit-usage.mjs'), program);
+    const result = await run('node', ['fit-usage.mjs']);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(result.status).toBe(0);
+    // Silent like model.fit under @tensorflow/tfjs (verbose unset): the JSON line is the only output besides tfjs's own banner.
+    const out = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { passes: number; acc: number; stoppedAfter: number; firstPruned: number };
+    console.log(`packed fit usage: ${JSON.stringify(out)}`);
+    expect(out.passes).toBeLessThan(400 * 40 * 0.95);
+    expect(out.acc).toBeGreaterThan(0.85);
+    expect(out.firstPruned).toBeGreaterThanOrEqual(1);
+    expect(out.stoppedAfter).toBeGreaterThan(out.firstPruned + 2 + 3);
+  }, 180_000);
+
   it('ESM import of every entry point', async () => {
     const program = `
       import { InfoBatch } from 'infobatch';
@@ -135,12 +181,21 @@ describe('the packed package in a fresh project', () => {
     expect(JSON.parse(result.stdout)).toEqual({ plan: 10, tfjs: 'function', parseIdx: 'function' });
   });
 
-  it('every repository path the README names exists, and the package paths are in the package', async () => {
+  it('every repository path the README and docs/ name exists, the README links the repository by URL, and the package paths are in the package', async () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
-    const paths = [...new Set([...readme.matchAll(/`((?:src|test|scripts|examples|data|\.ci)\/[^`\s<>*]*)`/g)].map((m) => m[1]!))];
+    const docs = readdirSync(join(root, 'docs')).filter((name) => name.endsWith('.md')).map((name) => readFileSync(join(root, 'docs', name), 'utf8'));
+    const named = (text: string) => [...text.matchAll(/`((?:src|test|scripts|examples|data|bench|\.ci)\/[^`\s<>*]*)`/g)].map((m) => m[1]!);
+    const paths = [...new Set([readme, ...docs].flatMap(named))];
     expect(paths.length).toBeGreaterThan(5);
     expect(paths.filter((path) => !existsSync(join(root, path)))).toEqual([]);
-    const inPackage = paths.filter((path) => path.startsWith('data/'));
+    // Links into the repository are absolute (the package has no docs/ or results/); each points at a file of this checkout.
+    const links = [...readme.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]!);
+    expect(links.filter((link) => !/^(https?:|#)/.test(link))).toEqual([]);
+    const repository = 'https://github.com/infobatch-ts/infobatch/blob/main/';
+    const inRepository = links.filter((link) => link.startsWith(repository)).map((link) => link.slice(repository.length).replace(/#.*$/, ''));
+    expect(inRepository.length).toBeGreaterThan(3);
+    expect(inRepository.filter((path) => !existsSync(join(root, path)))).toEqual([]);
+    const inPackage = named(readme).filter((path) => path.startsWith('data/'));
     expect(inPackage.length).toBeGreaterThan(0);
     expect(inPackage.filter((path) => !existsSync(join(project, 'node_modules', pkg.name, path)))).toEqual([]);
   });

@@ -21,6 +21,8 @@ const codeBlocks = (text: string, lang: string) => [...text.matchAll(new RegExp(
 
 // "With model.fit": its first ts block, the one-line swap.
 const fitSnippet = codeBlocks(section('### With `model.fit`: change one line'), 'ts')[0] ?? '';
+// "Training in a loop of short calls": the tfjs examples' loop, swapped.
+const loopCallsSnippet = codeBlocks(section('### Training in a loop of short calls'), 'ts')[0] ?? '';
 // "In your own loop": the imports block and the three-line diff, applied ("+" and " " lines).
 const loopSection = section('### In your own loop: three lines');
 const loopImports = codeBlocks(loopSection, 'ts')[0] ?? '';
@@ -76,6 +78,30 @@ ${fitSnippet.split('\n').filter((line) => !line.startsWith('import ')).join('\n'
 console.log(JSON.stringify(history.history));
 `;
 
+const loopCallsProgram = `
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from 'infobatch/tfjs';
+${loopCallsSnippet.split('\n').filter((line) => line.startsWith('import ')).join('\n')}
+
+await selectBackend();
+${data}
+const x = xsAll, y = ysAll;
+const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 2, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) })] });
+model.compile({ optimizer: tf.train.sgd(0.5), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+const kept: number[] = [];
+const fit = fitWithInfoBatch;
+const recorded: typeof fitWithInfoBatch = (async (...args: Parameters<typeof fitWithInfoBatch>) => {
+  const history = await (fit as (...a: unknown[]) => Promise<tf.History>)(...args);
+  kept.push(...(history.history['infobatch_kept_fraction'] as number[]));
+  return history;
+}) as typeof fitWithInfoBatch;
+await (async (fitWithInfoBatch: typeof recorded) => {
+${loopCallsSnippet.split('\n').filter((line) => !line.startsWith('import ')).join('\n')}
+})(recorded);
+const accuracy = tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(model.predict(x) as tf.Tensor, 1), tf.argMax(y, 1)), 'float32')).dataSync()[0]);
+console.log(JSON.stringify({ accuracy, kept }));
+`;
+
 mkdirSync(join(root, '.cache'), { recursive: true });
 const dir = mkdtempSync(join(root, '.cache', 'readme-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -87,10 +113,11 @@ describe('README', () => {
     writeFileSync(join(dir, 'readme-loop.ts'), loopProgram('tf.train.sgd(0.1)', 0));
     writeFileSync(join(dir, 'readme-loop-adam.ts'), loopProgram('tf.train.adam(0.05)', 2 * 2));
     writeFileSync(join(dir, 'readme-fit.ts'), fitProgram);
+    writeFileSync(join(dir, 'readme-loop-calls.ts'), loopCallsProgram);
     // Type-check both as a user's strict project would, against the built declarations.
     writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
       compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, types: [], lib: ['ES2022', 'DOM'] },
-      files: ['readme-loop.ts', 'readme-loop-adam.ts', 'readme-fit.ts'],
+      files: ['readme-loop.ts', 'readme-loop-adam.ts', 'readme-fit.ts', 'readme-loop-calls.ts'],
     }));
     execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { cwd: root, stdio: 'pipe' });
   }, 120_000);
@@ -113,6 +140,17 @@ describe('README', () => {
     expect(history['loss']).toHaveLength(20);
     expect(history['val_acc']!.at(-1)).toBeGreaterThan(0.8);
     expect(Math.min(...history['infobatch_kept_fraction']!)).toBeLessThan(1);
+  }, 60_000);
+
+  it('has a loop of one-epoch calls that type-checks, trains with the built package and prunes as one 40-epoch run would', () => {
+    expect(loopCallsSnippet).toContain('// before: await model.fit(x, y, { epochs: 1');
+    expect(loopCallsSnippet).toContain('infobatch: { totalEpochs: 40 }');
+    const result = run('readme-loop-calls.ts') as { accuracy: number; kept: number[] };
+    expect(result.kept).toHaveLength(40);
+    expect(result.kept[0]).toBe(1);
+    expect(Math.min(...result.kept)).toBeLessThan(1);
+    expect(result.kept.slice(-5)).toEqual([1, 1, 1, 1, 1]); // the last eighth of the 40 epochs: full data
+    expect(result.accuracy).toBeGreaterThan(0.8);
   }, 60_000);
 
   it('has a three-line diff whose loop, with the imports shown, type-checks and trains with the built package', () => {

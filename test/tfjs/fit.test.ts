@@ -285,17 +285,18 @@ describe('fitWithInfoBatch: callbacks and stopping', () => {
 });
 
 describe('fitWithInfoBatch: InfoBatch and memory', () => {
-  it('prints one line per epoch with verbose 1 (the default) and nothing with verbose 0', async () => {
+  it('prints one line per epoch with verbose 2 (and 1 without a terminal), nothing with verbose 0 or unset (as @tensorflow/tfjs)', async () => {
     const { x, oneHot, labels } = classification();
-    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     try {
-      await fitWithInfoBatch(softmaxModel(), x, oneHot, { epochs: 2, batchSize: 48, validationSplit: 0.25 });
-      expect(log.mock.calls.map((c) => String(c[0]))).toEqual([expect.stringMatching(/^Epoch 1\/2 .*loss=.* acc=.* val_loss=.* val_acc=.* kept=100\.0%$/), expect.stringMatching(/^Epoch 2\/2 /)]);
-      log.mockClear();
+      await fitWithInfoBatch(softmaxModel(), x, oneHot, { epochs: 2, batchSize: 48, validationSplit: 0.25, verbose: 2 });
+      expect(write.mock.calls.map((c) => String(c[0]))).toEqual([expect.stringMatching(/^Epoch 1\/2 .*loss=.* acc=.* val_loss=.* val_acc=.* kept=100\.0%\n$/), expect.stringMatching(/^Epoch 2\/2 /)]);
+      write.mockClear();
       await fitWithInfoBatch(softmaxModel(), x, oneHot, { epochs: 2, batchSize: 48, verbose: 0 });
-      expect(log).not.toHaveBeenCalled();
+      await fitWithInfoBatch(softmaxModel(), x, oneHot, { epochs: 2, batchSize: 48 });
+      expect(write).not.toHaveBeenCalled();
     } finally {
-      log.mockRestore();
+      write.mockRestore();
     }
     tf.dispose([x, oneHot, labels]);
   });
