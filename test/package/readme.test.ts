@@ -21,6 +21,8 @@ const codeBlocks = (text: string, lang: string) => [...text.matchAll(new RegExp(
 
 // "With model.fit": its first ts block, the one-line swap.
 const fitSnippet = codeBlocks(section('### With `model.fit`: change one line'), 'ts')[0] ?? '';
+// "Faster on wasm: one more line": the ts block of that section that turns the fast kernels on.
+const fastFitSnippet = codeBlocks(section('### With `model.fit`: change one line'), 'ts').find((block) => block.includes('fastWasmKernels')) ?? '';
 // "In your own loop": the imports block and the three-line diff, applied ("+" and " " lines).
 const loopSection = section('### In your own loop: three lines');
 const loopImports = codeBlocks(loopSection, 'ts')[0] ?? '';
@@ -76,6 +78,22 @@ ${fitSnippet.split('\n').filter((line) => !line.startsWith('import ')).join('\n'
 console.log(JSON.stringify(history.history));
 `;
 
+// The snippet's own lines in a user's order: imports, choosing the backend, then data and model, then training.
+const fastLines = fastFitSnippet.split('\n');
+const fastFitProgram = `
+import * as tf from '@tensorflow/tfjs';
+${fastLines.filter((line) => line.startsWith('import ')).join('\n')}
+import { fastWasmKernelsActive } from 'infobatch/tfjs';
+
+${fastLines.filter((line) => line.includes('selectBackend(')).join('\n')}
+${data}
+const x = xsAll, y = ysAll;
+const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 2, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) })] });
+model.compile({ optimizer: 'rmsprop', loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+${fastLines.filter((line) => !line.startsWith('import ') && !line.includes('selectBackend(')).join('\n').replace('{ epochs: 20,', '{ verbose: 0, epochs: 20,')}
+console.log(JSON.stringify({ backend: tf.getBackend(), fast: fastWasmKernelsActive(), history: history.history }));
+`;
+
 mkdirSync(join(root, '.cache'), { recursive: true });
 const dir = mkdtempSync(join(root, '.cache', 'readme-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -87,10 +105,11 @@ describe('README', () => {
     writeFileSync(join(dir, 'readme-loop.ts'), loopProgram('tf.train.sgd(0.1)', 0));
     writeFileSync(join(dir, 'readme-loop-adam.ts'), loopProgram('tf.train.adam(0.05)', 2 * 2));
     writeFileSync(join(dir, 'readme-fit.ts'), fitProgram);
+    writeFileSync(join(dir, 'readme-fit-fast.ts'), fastFitProgram);
     // Type-check both as a user's strict project would, against the built declarations.
     writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
       compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, types: [], lib: ['ES2022', 'DOM'] },
-      files: ['readme-loop.ts', 'readme-loop-adam.ts', 'readme-fit.ts'],
+      files: ['readme-loop.ts', 'readme-loop-adam.ts', 'readme-fit.ts', 'readme-fit-fast.ts'],
     }));
     execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { cwd: root, stdio: 'pipe' });
   }, 120_000);
@@ -113,6 +132,16 @@ describe('README', () => {
     expect(history['loss']).toHaveLength(20);
     expect(history['val_acc']!.at(-1)).toBeGreaterThan(0.8);
     expect(Math.min(...history['infobatch_kept_fraction']!)).toBeLessThan(1);
+  }, 60_000);
+
+  it('turns the fast wasm kernels on in one line before fitWithInfoBatch, and that program type-checks and trains with the built package', () => {
+    expect(fastLines.filter((line) => line.includes('fastWasmKernels'))).toHaveLength(1);
+    const result = run('readme-fit-fast.ts') as { backend: string; fast: boolean; history: Record<string, number[]> };
+    // In Node without tfjs-node, selectBackend picks wasm, where the option applies.
+    expect(result.backend).toBe('wasm');
+    expect(result.fast).toBe(true);
+    expect(result.history['loss']).toHaveLength(20);
+    expect(result.history['val_acc']!.at(-1)).toBeGreaterThan(0.8);
   }, 60_000);
 
   it('has a three-line diff whose loop, with the imports shown, type-checks and trains with the built package', () => {
