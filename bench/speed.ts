@@ -250,6 +250,8 @@ if (backend !== 'wasm') {
     const profile = await profileStepCpu(() => model.trainOnBatch(xs, ys), profileSteps);
     console.log(`\nwhere the fast step's CPU time goes (tf.profile, ${profileSteps} steps, ${profile.stepMs.toFixed(1)} CPU ms/step profiled); the gap to PyTorch is ${(fastMs - pytorchMs).toFixed(1)} ms/step (${(fastMs / pytorchMs).toFixed(2)}x):`);
     for (const line of formatStepProfile(profile)) console.log(line);
+    const calls = profile.kernels.reduce((sum, k) => sum + k.calls, 0);
+    console.log(`  (profiling itself adds about ${Math.max(0, profile.stepMs - fastMs).toFixed(1)} ms/step over ${calls} kernel calls: the small kernels' figures are mostly that.)`);
   } finally {
     model.dispose();
     restore();
