@@ -21,21 +21,19 @@
  * Loop cost (no pruning): add `fitWithInfoBatch@full` to `--methods`.
  * Quick check: `npm run bench:fit -- --train-limit 2000 --test-limit 1000 --epochs 1 --seeds 0 --out .cache/fit-bench`
  */
-import * as tf from '@tensorflow/tfjs';
-import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InfoBatch } from '../src/core/info-batch.js';
 import { FullDataPolicy } from '../src/policies/full-data.js';
-import { loadBenchDataset } from '../src/experiments/datasets.js';
-import { datasetTensors } from '../src/experiments/train-run.js';
 import { pairedDelta } from '../src/experiments/paired-stats.js';
 import { formatInterval, formatSigned } from '../src/experiments/results.js';
 import { chooseRescaleMode, fitWithInfoBatch, selectBackend } from '../src/tfjs/index.js';
+import { FAST_WASM_KERNELS_NAME } from '../src/tfjs/wasm-kernels.js';
 import { assertRescaleMode } from '../src/core/rescale.js';
+import { fail, openFraction, positiveInteger as checkedPositiveInteger, positiveNumber, seedList } from './bench-args.js';
+import { loadFitData, testMetrics, timed } from './fit-data.js';
 import { EXAMPLE_OPTIMIZERS, exampleCnn, type ExampleOptimizer } from './fit-model.js';
+import { readRecord as readRunRecord, writeRecord } from './run-files.js';
 
 const METHODS = ['model.fit', 'fitWithInfoBatch', 'model.fit@matched', 'fitWithInfoBatch@full'] as const;
 type Method = (typeof METHODS)[number];
@@ -49,8 +47,8 @@ interface RunRecord {
   readonly trainedEpochs?: number;
   /** Absent in records written before `--optimizer` existed: those used 'rmsprop'. */
   readonly optimizer?: ExampleOptimizer;
-  /** `'fast'` with `--fast-kernels`; absent (tfjs's own kernels) otherwise. */
-  readonly wasmKernels?: 'fast';
+  /** {@link FAST_WASM_KERNELS_NAME} with `--fast-kernels` (`'fast'` in records of the first set); absent (tfjs's own kernels) otherwise. */
+  readonly wasmKernels?: string;
   readonly batchSize: number;
   readonly validationSplit: number;
   readonly width: number;
@@ -91,83 +89,24 @@ const { values: args } = parseArgs({
   },
 });
 
-function positiveInteger(name: string, text: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) {
-    console.error(`bench:fit: --${name} must be a positive integer but got ${JSON.stringify(text)}.`);
-    process.exit(2);
-  }
-  return value;
-}
-
-/** Writes `text` to `path` durably: a temporary file in the same folder, fsync, rename, fsync of the folder. */
-async function writeDurably(path: string, text: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.${randomUUID()}.tmp`;
-  try {
-    const file = await open(temporary, 'wx');
-    try {
-      await file.writeFile(text);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(temporary, path);
-  } catch (error) {
-    await unlink(temporary).catch(() => undefined);
-    throw error;
-  }
-  const folder = await open(dirname(path), 'r');
-  try {
-    await folder.sync();
-  } finally {
-    await folder.close();
-  }
-}
-
-async function readRecord(path: string): Promise<RunRecord | undefined> {
-  if (!existsSync(path)) return undefined;
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as RunRecord;
-  } catch {
-    console.warn(`bench:fit: ${path} is not readable JSON; running it again.`);
-    return undefined;
-  }
-}
+const BENCH = 'bench:fit';
+const positiveInteger = (name: string, text: string) => checkedPositiveInteger(BENCH, name, text);
+const readRecord = (path: string) => readRunRecord<RunRecord>(BENCH, path);
 
 const epochs = positiveInteger('epochs', args.epochs);
 const batchSize = positiveInteger('batch-size', args['batch-size']);
-const seeds = args.seeds.split(',').map((s) => Number(s.trim()));
-if (seeds.some((s) => !Number.isInteger(s) || s < 0)) {
-  console.error(`bench:fit: --seeds must be a comma-separated list of integers >= 0 but got ${JSON.stringify(args.seeds)}.`);
-  process.exit(2);
-}
-const validationSplit = Number(args['validation-split']);
-if (!(validationSplit > 0 && validationSplit < 1)) {
-  console.error(`bench:fit: --validation-split must be in (0, 1) but got ${JSON.stringify(args['validation-split'])}.`);
-  process.exit(2);
-}
-const width = Number(args.width);
-if (!(width > 0)) {
-  console.error(`bench:fit: --width must be a positive number but got ${JSON.stringify(args.width)}.`);
-  process.exit(2);
-}
+const seeds = seedList(BENCH, args.seeds);
+const validationSplit = openFraction(BENCH, 'validation-split', args['validation-split']);
+const width = positiveNumber(BENCH, 'width', args.width);
 const methods = args.methods.split(',').map((m) => m.trim()) as Method[];
-if (methods.some((m) => !METHODS.includes(m))) {
-  console.error(`bench:fit: --methods must be a comma-separated subset of ${METHODS.join(', ')} but got ${JSON.stringify(args.methods)}.`);
-  process.exit(2);
-}
+if (methods.some((m) => !METHODS.includes(m))) fail(BENCH, `--methods must be a comma-separated subset of ${METHODS.join(', ')} but got ${JSON.stringify(args.methods)}.`);
 const optimizer = args.optimizer as ExampleOptimizer;
-if (!EXAMPLE_OPTIMIZERS.includes(optimizer)) {
-  console.error(`bench:fit: --optimizer must be one of ${EXAMPLE_OPTIMIZERS.join(', ')} but got ${JSON.stringify(args.optimizer)}.`);
-  process.exit(2);
-}
+if (!EXAMPLE_OPTIMIZERS.includes(optimizer)) fail(BENCH, `--optimizer must be one of ${EXAMPLE_OPTIMIZERS.join(', ')} but got ${JSON.stringify(args.optimizer)}.`);
 const rescaleMode = args['rescale-mode'];
 try {
   assertRescaleMode('bench:fit', '--rescale-mode', rescaleMode);
 } catch (error) {
-  console.error(`bench:fit: ${(error as Error).message}`);
-  process.exit(2);
+  fail(BENCH, (error as Error).message);
 }
 const fastKernels = args['fast-kernels'] === true;
 const trainLimit = args['train-limit'] === undefined ? undefined : positiveInteger('train-limit', args['train-limit']);
@@ -177,16 +116,9 @@ const FILE_PREFIX: Record<Method, string> = { 'model.fit': 'model-fit', fitWithI
 const fileOf = (method: Method, seed: number) => join(out, `${FILE_PREFIX[method]}-seed${seed}.json`);
 
 const backend = await selectBackend({ fastWasmKernels: fastKernels });
-const dataDir = args['data-dir'];
-if (!existsSync(join(dataDir, 'train-images-idx3-ubyte.gz'))) {
-  console.error(`bench:fit: no Fashion-MNIST files in ${dataDir} (pass --data-dir).`);
-  process.exit(2);
-}
-const split = await loadBenchDataset('fashion-mnist', { dataDir, ...(trainLimit !== undefined && { trainLimit }), ...(testLimit !== undefined && { testLimit }) });
-const data = datasetTensors(split);
-const x = data.trainX;
-const y = tf.oneHot(data.trainY, 10);
-const yTest = tf.oneHot(data.testY, 10);
+const kernels = fastKernels ? FAST_WASM_KERNELS_NAME : 'tfjs';
+const data = await loadFitData(BENCH, args['data-dir'], { trainLimit, testLimit });
+const { x, y } = data;
 const numSamples = x.shape[0]!;
 const numTrain = Math.floor(numSamples * (1 - validationSplit));
 console.log(`bench:fit: ${numSamples} training samples (${numTrain} trained on, the rest validation), ${data.testX.shape[0]} test samples, ${epochs} epochs, batch ${batchSize}, width ${width}, backend ${backend}, results in ${out}`);
@@ -197,7 +129,7 @@ for (const seed of seeds) {
     const done = await readRecord(path);
     const doneOptimizer = done?.optimizer ?? 'rmsprop';
     const doneKernels = done?.wasmKernels ?? 'tfjs';
-    if (done !== undefined && (done.epochs !== epochs || done.batchSize !== batchSize || done.trainSamples !== numSamples || done.width !== width || done.validationSplit !== validationSplit || doneOptimizer !== optimizer || doneKernels !== (fastKernels ? 'fast' : 'tfjs'))) {
+    if (done !== undefined && (done.epochs !== epochs || done.batchSize !== batchSize || done.trainSamples !== numSamples || done.width !== width || done.validationSplit !== validationSplit || doneOptimizer !== optimizer || doneKernels !== kernels)) {
       console.error(`bench:fit: ${path} holds a run with other settings (epochs ${done.epochs}, batch ${done.batchSize}, ${done.trainSamples} samples, width ${done.width}, validation split ${done.validationSplit}, optimizer ${doneOptimizer}, ${doneKernels} kernels); use another --out folder.`);
       process.exit(2);
     }
@@ -227,19 +159,8 @@ for (const seed of seeds) {
     }
     const fitArgs = { epochs: trainedEpochs, batchSize, validationSplit, verbose: 0 } as const;
     const ib = new InfoBatch({ numSamples: numTrain, numEpochs: epochs, seed, ...(method === 'fitWithInfoBatch@full' && { policy: new FullDataPolicy() }) });
-    const cpuStart = process.cpuUsage();
-    const start = performance.now();
-    const history = usesInfoBatch ? await fitWithInfoBatch(model, x, y, { ...fitArgs, infobatch: ib, rescaleMode }) : await model.fit(x, y, fitArgs);
-    const trainSeconds = (performance.now() - start) / 1000;
-    const cpu = process.cpuUsage(cpuStart);
-    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-    const [testLoss, testAccuracy] = await Promise.all(
-      (model.evaluate(data.testX, yTest, { batchSize: 1000 }) as tf.Scalar[]).map(async (s) => {
-        const value = (await s.data())[0]!;
-        s.dispose();
-        return value;
-      }),
-    );
+    const { result: history, trainSeconds, cpuSeconds } = await timed(() => (usesInfoBatch ? fitWithInfoBatch(model, x, y, { ...fitArgs, infobatch: ib, rescaleMode }) : model.fit(x, y, fitArgs)));
+    const { testLoss, testAccuracy } = await testMetrics(model, data);
     const summary = ib.summary();
     const record: RunRecord = {
       method,
@@ -247,27 +168,26 @@ for (const seed of seeds) {
       epochs,
       trainedEpochs,
       optimizer,
-      ...(fastKernels && { wasmKernels: 'fast' as const }),
+      ...(fastKernels && { wasmKernels: FAST_WASM_KERNELS_NAME }),
       batchSize,
       validationSplit,
       width,
       trainSamples: numSamples,
       testSamples: data.testX.shape[0]!,
       backend,
-      testAccuracy: testAccuracy!,
-      testLoss: testLoss!,
+      testAccuracy,
+      testLoss,
       trainSeconds,
       cpuSeconds,
       history: history.history as Record<string, number[]>,
       ...(usesInfoBatch && { rescaleMode: history.params['infobatch_rescale_mode'] as 'loss' | 'step' }),
       ...(method === 'fitWithInfoBatch' && { infobatch: { samplesVisited: summary.samplesVisited, fullDataSamples: summary.fullDataSamples, savedFraction: summary.savedFraction } }),
     };
-    await writeDurably(path, `${JSON.stringify(record, null, 2)}\n`);
+    await writeRecord(path, record);
     model.dispose();
-    console.log(`${method} seed ${seed}${trainedEpochs !== epochs ? ` (${trainedEpochs} epochs)` : ''}: test accuracy ${testAccuracy!.toFixed(4)}, training ${trainSeconds.toFixed(1)} s, CPU ${cpuSeconds.toFixed(1)} s${record.infobatch ? `, samples visited ${(1 - record.infobatch.savedFraction).toFixed(3)} of full` : ''} -> ${path}`);
+    console.log(`${method} seed ${seed}${trainedEpochs !== epochs ? ` (${trainedEpochs} epochs)` : ''}: test accuracy ${testAccuracy.toFixed(4)}, training ${trainSeconds.toFixed(1)} s, CPU ${cpuSeconds.toFixed(1)} s${record.infobatch ? `, samples visited ${(1 - record.infobatch.savedFraction).toFixed(3)} of full` : ''} -> ${path}`);
   }
 }
-tf.dispose([y, yTest]);
 data.dispose();
 
 const recordsOf = async (method: Method) => (await Promise.all(seeds.map((seed) => readRecord(fileOf(method, seed))))).filter((r): r is RunRecord => r !== undefined);

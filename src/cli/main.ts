@@ -107,7 +107,7 @@ program
     return `\nThe commands that train (demo, bench) need TensorFlow.js${missing.length === 0 ? ' (installed)' : `, not installed here:\n  npm install ${missing.map((spec) => `"${spec}"`).join(' ')}`}.\nDocumentation: https://github.com/infobatch-ts/infobatch#readme`;
   })
   .option('--backend <name>', 'tfjs backend: tensorflow, wasm or cpu (default: fastest available)')
-  .option('--fast-kernels', 'on wasm, replace its slow matMul-with-transpose and stride-1 conv input-gradient kernels with faster XNNPACK compositions (results differ from stock tfjs by float rounding; benches record it)');
+  .option('--fast-kernels', 'on wasm, replace its slow matMul-with-transpose, stride-1 conv input-gradient, max-pool gradient and bias-sum kernels with faster ones (results differ from stock tfjs by float rounding, and max pooling breaks ties as the cpu backend does; benches record it)');
 
 async function backend(selectBackend: NonNullable<Awaited<ReturnType<typeof loadTraining>>>['selectBackend']): Promise<string> {
   const { backend: name, fastKernels } = program.opts<{ backend?: string; fastKernels?: boolean }>();

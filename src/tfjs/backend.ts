@@ -24,9 +24,10 @@ export interface SelectBackendOptions {
   /** Backends to try, in order; the first that initialises wins. Defaults to the fastest-first order of the platform. */
   prefer?: readonly BackendName[];
   /**
-   * When wasm is chosen, also replace its slow `matMul`-with-transpose and stride-1 conv
-   * input-gradient kernels with faster XNNPACK compositions ({@link useFastWasmKernels}); results
-   * then differ from tfjs's own kernels by float rounding. @defaultValue false
+   * When wasm is chosen, also replace its slow `matMul`-with-transpose, stride-1 conv
+   * input-gradient, max-pooling gradient and leading-axes sum kernels with faster ones
+   * ({@link useFastWasmKernels}); results then differ from tfjs's own kernels by float rounding,
+   * and max pooling's gradient breaks ties as on the cpu backend. @defaultValue false
    */
   fastWasmKernels?: boolean;
 }

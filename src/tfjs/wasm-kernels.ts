@@ -7,17 +7,22 @@
  * - `UnsortedSegmentSum` (needed by the gradients of `tf.gather` and embedding lookups) runs as
  *   one `ScatterNd`, which sums updates that share an index. Memory is the input plus the
  *   output, O(rows × width + segments × width), unlike a one-hot matmul's O(rows × segments).
+ *
+ * And, opt-in ({@link useFastWasmKernels}), faster versions of four kernels it has.
  */
-import { backend_util, BatchMatMul, Conv2DBackpropFilter, Conv2DBackpropInput, getKernel, registerKernel, unregisterKernel, UnsortedSegmentSum } from '@tensorflow/tfjs-core';
+import { backend_util, BatchMatMul, Conv2DBackpropFilter, Conv2DBackpropInput, getKernel, MaxPoolGrad, registerKernel, Sum, unregisterKernel, UnsortedSegmentSum, util } from '@tensorflow/tfjs-core';
 import type {
   BatchMatMulAttrs,
   Conv2DBackpropFilterAttrs,
   Conv2DBackpropInputAttrs,
+  DataType,
   KernelBackend,
   KernelConfig,
   KernelFunc,
+  MaxPoolGradAttrs,
   NamedAttrMap,
   NamedTensorInfoMap,
+  SumAttrs,
   TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { describeValue, InfoBatchError } from '../core/errors.js';
@@ -222,25 +227,174 @@ const fastConv2DBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
 };
 
 /**
+ * The parts of tfjs-backend-wasm's `BackendWasm` (public methods of its class) that let a kernel
+ * read and write tensors in the wasm memory in place, without a copy.
+ */
+interface WasmHeapBackend extends KernelBackend {
+  makeOutput(shape: number[], dtype: DataType): TensorInfo;
+  typedArrayFromHeap(info: TensorInfo): backend_util.TypedArray;
+}
+
+/**
+ * dx of a 2-D max pool, computed as tfjs's cpu kernel defines it: each window's gradient goes to
+ * its first largest value in row-major order (NaN never counts as largest; a window with no value
+ * above −∞ sends its gradient nowhere), and a position chosen by several overlapping windows gets
+ * the sum of their gradients, added in the cpu kernel's order in float64 and rounded once. So dx
+ * equals the cpu kernel's bit for bit. One pass over x (a window at a time) and one over dy.
+ */
+function maxPoolGradInto(x: Float32Array, dy: Float32Array, dx: Float32Array, info: backend_util.Conv2DInfo): void {
+  const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth, padInfo } = info;
+  const overlapping = strideHeight < filterHeight || strideWidth < filterWidth;
+  // Overlapping windows add several gradients into one position: in float64, as the cpu kernel does.
+  const sums = overlapping ? new Float64Array(dx.length) : undefined;
+  if (!overlapping) dx.fill(0);
+  const rowStride = inWidth * channels;
+  let g = 0;
+  for (let n = 0; n < batchSize; n++) {
+    for (let i = 0; i < outHeight; i++) {
+      const top = i * strideHeight - padInfo.top;
+      const rowBegin = Math.max(top, 0);
+      const rowEnd = Math.min(inHeight, top + filterHeight);
+      for (let j = 0; j < outWidth; j++, g += channels) {
+        const left = j * strideWidth - padInfo.left;
+        const colBegin = Math.max(left, 0);
+        const colEnd = Math.min(inWidth, left + filterWidth);
+        const corner = ((n * inHeight + rowBegin) * inWidth + colBegin) * channels;
+        const rows = rowEnd - rowBegin;
+        const cols = colEnd - colBegin;
+        // Channel by channel, the window's positions in row-major order (a window spans a few
+        // cache lines, so reading it once per channel costs little and keeps the loop in locals).
+        // A whole 2×2 window (the default pool) is unrolled: about 30% faster, same comparisons.
+        const twoByTwo = rows === 2 && cols === 2;
+        for (let d = 0; d < channels; d++) {
+          let best = Number.NEGATIVE_INFINITY;
+          let at = -1;
+          if (twoByTwo) {
+            const p0 = corner + d;
+            const p1 = p0 + channels;
+            const p2 = p0 + rowStride;
+            const p3 = p2 + channels;
+            let value = x[p0]!;
+            if (value > best) {
+              best = value;
+              at = p0;
+            }
+            value = x[p1]!;
+            if (value > best) {
+              best = value;
+              at = p1;
+            }
+            value = x[p2]!;
+            if (value > best) {
+              best = value;
+              at = p2;
+            }
+            value = x[p3]!;
+            if (value > best) at = p3;
+          } else {
+            for (let r = 0, rowOffset = corner + d; r < rows; r++, rowOffset += rowStride) {
+              for (let c = 0, offset = rowOffset; c < cols; c++, offset += channels) {
+                const value = x[offset]!;
+                if (value > best) {
+                  best = value;
+                  at = offset;
+                }
+              }
+            }
+          }
+          if (at < 0) continue;
+          // `0 + dy` as in the cpu kernel's sum (which also turns −0 into +0).
+          if (sums === undefined) dx[at] = 0 + dy[g + d]!;
+          else sums[at]! += dy[g + d]!;
+        }
+      }
+    }
+  }
+  if (sums !== undefined) dx.set(sums);
+}
+
+/**
+ * tfjs-backend-wasm 4.x computes a max pool's gradient with a scalar loop over every input
+ * position and every window that could hold it (about 28 CPU ms for a 128×24×24×16 input on the
+ * development machine), and breaks ties unlike tfjs's other backends: it takes a window's last
+ * largest value, and starts its running maximum at the smallest positive float, so a window with
+ * no positive value (all negative, or the zeros a ReLU leaves) sends its gradient nowhere. This
+ * computes the cpu kernel's result ({@link maxPoolGradInto}) in one pass over the wasm memory:
+ * 8 ms there (a composition of wasm kernels, transpose + ArgMax + ScatterNd, took 19 ms: each of
+ * its passes is a scalar loop too). float32 only; other dtypes keep the stock kernel.
+ */
+const fastMaxPoolGrad: KernelFunc = ({ inputs, backend, attrs }) => {
+  const b = backend as WasmHeapBackend;
+  const { dy, input } = inputs as { dy: TensorInfo; input: TensorInfo };
+  if (input.dtype !== 'float32' || dy.dtype !== 'float32') return runStockKernel(MaxPoolGrad, b, inputs, attrs ?? {});
+  const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as MaxPoolGradAttrs;
+  const info = backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+  if (dy.shape.length !== 4 || dy.shape.some((size, axis) => size !== info.outShape[axis])) {
+    throw new InfoBatchError('SHAPE_MISMATCH', `MaxPoolGrad (wasm): 'dy' must have the pooled shape [${info.outShape.join(', ')}] but got [${dy.shape.join(', ')}].`);
+  }
+  const dx = b.makeOutput([...input.shape], 'float32');
+  // Views taken after the allocation, which may grow the wasm memory (detaching older views).
+  maxPoolGradInto(b.typedArrayFromHeap(input) as Float32Array, b.typedArrayFromHeap(dy) as Float32Array, b.typedArrayFromHeap(dx) as Float32Array, info);
+  return dx;
+};
+
+/**
+ * A sum over leading axes (the gradient of every bias: a conv layer's over batch, height and
+ * width) makes tfjs-backend-wasm 4.x transpose the whole tensor, as its `Sum` reduces innermost
+ * axes only, and then add in a scalar loop (about 6 CPU ms for 128×26×26×16). This adds the rows
+ * in place in the same order, one float32 addition at a time (`Math.fround` of a float64 sum of
+ * two float32 values is their float32 sum), so the result is the stock kernel's bit for bit.
+ * Other reductions (innermost axes, all axes, axes listed out of order, int32) keep the stock kernel.
+ */
+const fastSum: KernelFunc = ({ inputs, backend, attrs }) => {
+  const b = backend as WasmHeapBackend;
+  const { x } = inputs as { x: TensorInfo };
+  const { axis, keepDims } = attrs as unknown as SumAttrs;
+  const axes = util.parseAxisParam(axis, x.shape);
+  // Listed in order: the stock kernel's transpose puts the axes in the order given, and so adds
+  // in that order; [1, 0] would add in another order than this loop.
+  const leading = axes.length < x.shape.length && axes.every((a, k) => a === k);
+  if (x.dtype !== 'float32' || axes.length === 0 || !leading) return runStockKernel(Sum, b, inputs, attrs ?? {});
+  const kept = x.shape.slice(axes.length);
+  const width = util.sizeFromShape(kept);
+  const out = b.makeOutput(keepDims ? backend_util.expandShapeToKeepDim(kept, axes) : kept, 'float32');
+  const values = b.typedArrayFromHeap(x) as Float32Array;
+  const sums = b.typedArrayFromHeap(out) as Float32Array;
+  sums.fill(0);
+  for (let offset = 0; offset < values.length; offset += width) {
+    for (let k = 0; k < width; k++) sums[k]! += values[offset + k]!;
+  }
+  return out;
+};
+
+/**
  * Name of the kernel set {@link useFastWasmKernels} installs, recorded by benches
  * (`config.wasmKernels`) so that a bench never mixes runs of two sets. Change it whenever a change
  * to these kernels changes their results (even by rounding): benches made with the old set then
- * refuse to resume with the new one instead of mixing them silently.
+ * refuse to resume with the new one instead of mixing them silently. History: `'fast'`
+ * (`BatchMatMul`, `Conv2DBackpropInput`); `'fast-2'` adds `MaxPoolGrad` (ties and windows without
+ * a positive value now as on the cpu backend) and `Sum` (same results).
  */
-export const FAST_WASM_KERNELS_NAME = 'fast';
+export const FAST_WASM_KERNELS_NAME = 'fast-2';
 
 const FAST_KERNELS: ReadonlyArray<readonly [string, KernelFunc]> = [
   [BatchMatMul, fastBatchMatMul],
   [Conv2DBackpropInput, fastConv2DBackpropInput],
+  [MaxPoolGrad, fastMaxPoolGrad],
+  [Sum, fastSum],
 ];
 
 /**
- * Makes training on the wasm backend faster by replacing two of its kernels that run scalar loops
- * with compositions of its XNNPACK kernels: `BatchMatMul` with a transposed operand (every dense
- * layer's gradient) and the input gradient of stride-1 NHWC convolutions. Opt-in: the results
- * equal tfjs's own kernels' up to float rounding (the sums run in another order), so a run made
- * with them is reproducible with them, not bit for bit without them. On the development machine
- * the recipe MLP's step went from 18 to 4 ms and the recipe CNN's from 76–120 to 53 ms.
+ * Makes training on the wasm backend faster by replacing four of its kernels that run scalar loops:
+ * `BatchMatMul` with a transposed operand (every dense layer's gradient) and the input gradient of
+ * stride-1 NHWC convolutions become compositions of its XNNPACK kernels; the gradient of max
+ * pooling and sums over leading axes (every bias gradient) run as single passes over the wasm
+ * memory. Opt-in: matMul and the convolution's input gradient equal tfjs's own kernels up to float
+ * rounding (the sums run in another order), and the max-pooling gradient breaks ties as the cpu
+ * backend does (its first largest value, where tfjs-backend-wasm takes the last and drops windows
+ * without a positive value), so a run made with them is reproducible with them, not bit for bit
+ * without them. On the development machine the recipe MLP's step went from 18 to 4 ms; the recipe
+ * CNN's takes 46 instead of 73 CPU ms, the tfjs-examples CNN's 172 instead of 399.
  * Idempotent; also `selectBackend({ fastWasmKernels: true })`.
  *
  * @returns a function that puts tfjs's own kernels back.

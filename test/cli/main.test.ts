@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticResults } from '../experiments/fixtures/synthetic-results.js';
+import { FAST_WASM_KERNELS_NAME } from '../../src/tfjs/wasm-kernels.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -108,7 +109,7 @@ describe('infobatch --fast-kernels', () => {
     const first = await cli(['--backend', 'wasm', '--fast-kernels', ...args]);
     expect(first.code).toBe(0);
     const results = JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as { command: string; config: Record<string, unknown> };
-    expect(results.config['wasmKernels']).toBe('fast');
+    expect(results.config['wasmKernels']).toBe(FAST_WASM_KERNELS_NAME);
     expect(results.command).toContain('--fast-kernels');
     const resumedWithout = await cli(['--backend', 'wasm', ...args]);
     expect(resumedWithout.code).not.toBe(0);

@@ -23,6 +23,8 @@ const codeBlocks = (text: string, lang: string) => [...text.matchAll(new RegExp(
 const fitSnippet = codeBlocks(section('### With `model.fit`: change one line'), 'ts')[0] ?? '';
 // "Training in a loop of short calls": the tfjs examples' loop, swapped.
 const loopCallsSnippet = codeBlocks(section('### Training in a loop of short calls'), 'ts')[0] ?? '';
+// "Faster on wasm: one more line" (under Options): the ts block that turns the fast kernels on.
+const fastFitSnippet = codeBlocks(section('### Options'), 'ts').find((block) => block.includes('fastWasmKernels')) ?? '';
 // "In your own loop": the imports block and the three-line diff, applied ("+" and " " lines).
 const loopSection = section('### In your own loop: three lines');
 const loopImports = codeBlocks(loopSection, 'ts')[0] ?? '';
@@ -102,6 +104,22 @@ const accuracy = tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(model.predict(
 console.log(JSON.stringify({ accuracy, kept }));
 `;
 
+// The snippet's own lines in a user's order: imports, choosing the backend, then data and model, then training.
+const fastLines = fastFitSnippet.split('\n');
+const fastFitProgram = `
+import * as tf from '@tensorflow/tfjs';
+${fastLines.filter((line) => line.startsWith('import ')).join('\n')}
+import { fastWasmKernelsActive } from 'infobatch/tfjs';
+
+${fastLines.filter((line) => line.includes('selectBackend(')).join('\n')}
+${data}
+const x = xsAll, y = ysAll;
+const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 2, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) })] });
+model.compile({ optimizer: 'rmsprop', loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+${fastLines.filter((line) => !line.startsWith('import ') && !line.includes('selectBackend(')).join('\n').replace('{ epochs: 20,', '{ verbose: 0, epochs: 20,')}
+console.log(JSON.stringify({ backend: tf.getBackend(), fast: fastWasmKernelsActive(), history: history.history }));
+`;
+
 mkdirSync(join(root, '.cache'), { recursive: true });
 const dir = mkdtempSync(join(root, '.cache', 'readme-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -114,10 +132,11 @@ describe('README', () => {
     writeFileSync(join(dir, 'readme-loop-adam.ts'), loopProgram('tf.train.adam(0.05)', 2 * 2));
     writeFileSync(join(dir, 'readme-fit.ts'), fitProgram);
     writeFileSync(join(dir, 'readme-loop-calls.ts'), loopCallsProgram);
-    // Type-check both as a user's strict project would, against the built declarations.
+    writeFileSync(join(dir, 'readme-fit-fast.ts'), fastFitProgram);
+    // Type-check them as a user's strict project would, against the built declarations.
     writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
       compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, types: [], lib: ['ES2022', 'DOM'] },
-      files: ['readme-loop.ts', 'readme-loop-adam.ts', 'readme-fit.ts', 'readme-loop-calls.ts'],
+      files: ['readme-loop.ts', 'readme-loop-adam.ts', 'readme-fit.ts', 'readme-loop-calls.ts', 'readme-fit-fast.ts'],
     }));
     execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { cwd: root, stdio: 'pipe' });
   }, 120_000);
@@ -151,6 +170,16 @@ describe('README', () => {
     expect(Math.min(...result.kept)).toBeLessThan(1);
     expect(result.kept.slice(-5)).toEqual([1, 1, 1, 1, 1]); // the last eighth of the 40 epochs: full data
     expect(result.accuracy).toBeGreaterThan(0.8);
+  }, 60_000);
+
+  it('turns the fast wasm kernels on in one line before fitWithInfoBatch, and that program type-checks and trains with the built package', () => {
+    expect(fastLines.filter((line) => line.includes('fastWasmKernels'))).toHaveLength(1);
+    const result = run('readme-fit-fast.ts') as { backend: string; fast: boolean; history: Record<string, number[]> };
+    // In Node without tfjs-node, selectBackend picks wasm, where the option applies.
+    expect(result.backend).toBe('wasm');
+    expect(result.fast).toBe(true);
+    expect(result.history['loss']).toHaveLength(20);
+    expect(result.history['val_acc']!.at(-1)).toBeGreaterThan(0.8);
   }, 60_000);
 
   it('has a three-line diff whose loop, with the imports shown, type-checks and trains with the built package', () => {

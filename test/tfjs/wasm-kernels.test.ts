@@ -242,22 +242,21 @@ describe('useFastWasmKernels', () => {
     }
   }
 
-  it('replaces BatchMatMul and Conv2DBackpropInput, is idempotent, and restores tfjs\'s own kernels', async () => {
+  it('replaces BatchMatMul, Conv2DBackpropInput, MaxPoolGrad and Sum, is idempotent, and restores tfjs\'s own kernels', async () => {
     await tf.setBackend('wasm');
-    const matMul = tf.getKernel('BatchMatMul', 'wasm');
-    const convInput = tf.getKernel('Conv2DBackpropInput', 'wasm');
+    const names = ['BatchMatMul', 'Conv2DBackpropInput', 'MaxPoolGrad', 'Sum'];
+    const stock = names.map((name) => tf.getKernel(name, 'wasm')?.kernelFunc);
+    stock.forEach((kernelFunc) => expect(kernelFunc).toBeDefined());
     const restore = useFastWasmKernels();
     expect(fastWasmKernelsActive()).toBe(true);
-    const fast = tf.getKernel('BatchMatMul', 'wasm');
-    expect(fast?.kernelFunc).not.toBe(matMul?.kernelFunc);
-    expect(tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc).not.toBe(convInput?.kernelFunc);
+    const fast = names.map((name) => tf.getKernel(name, 'wasm')?.kernelFunc);
+    fast.forEach((kernelFunc, k) => expect(kernelFunc).not.toBe(stock[k]));
     expect(useFastWasmKernels()).toBe(restore);
-    expect(tf.getKernel('BatchMatMul', 'wasm')).toBe(fast);
+    expect(names.map((name) => tf.getKernel(name, 'wasm')?.kernelFunc)).toEqual(fast);
     restore();
     restore();
     expect(fastWasmKernelsActive()).toBe(false);
-    expect(tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc).toBe(matMul?.kernelFunc);
-    expect(tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc).toBe(convInput?.kernelFunc);
+    expect(names.map((name) => tf.getKernel(name, 'wasm')?.kernelFunc)).toEqual(stock);
   });
 
   const matMulCases = [false, true].flatMap((transposeA) =>
@@ -359,5 +358,189 @@ describe('useFastWasmKernels', () => {
     });
     tf.dispose([xs, ys]);
     [stockModel, fastModel, again].forEach((m) => m.dispose());
+  });
+});
+
+/** Bit patterns of float32 values: equal arrays here are equal bit for bit (−0, NaN payloads). */
+function bits(values: Float32Array): Uint32Array {
+  return new Uint32Array(values.buffer, values.byteOffset, values.length);
+}
+
+describe('useFastWasmKernels: MaxPoolGrad matches the cpu backend bit for bit', () => {
+  /**
+   * The MaxPoolGrad kernel called directly with a seeded dy (neither backend's kernel reads the
+   * pooled output, so dy stands in for it): tf.maxPool's own wasm kernel (XNNPACK) corrupts the
+   * wasm memory for some of these layouts (explicit padding with a stride larger than the window).
+   */
+  function poolGradient(x: Float32Array, shape: [number, number, number, number], filter: number | [number, number], stride: number | [number, number], pad: 'valid' | 'same' | number) {
+    const { outShape } = tf.backend_util.computePool2DInfo(shape, filter, stride, 1, pad);
+    return () => {
+      const input = tf.tensor4d(x, shape);
+      const dy = tf.tensor4d(randomValues(41, outShape), outShape);
+      const attrs = { filterSize: filter, strides: stride, pad } as unknown as tf.NamedAttrMap;
+      return [tf.engine().runKernel('MaxPoolGrad', { dy, input, output: dy }, attrs) as tf.Tensor];
+    };
+  }
+
+  async function expectBitwiseEqual(compute: () => tf.Tensor[]): Promise<void> {
+    const restore = useFastWasmKernels();
+    let wasm: Float32Array[];
+    try {
+      wasm = await runOn('wasm', compute);
+    } finally {
+      restore();
+    }
+    const cpu = await runOn('cpu', compute);
+    expect(wasm.length).toBe(cpu.length);
+    cpu.forEach((reference, k) => expect(bits(wasm[k]!)).toEqual(bits(reference)));
+  }
+
+  const random = (seed: number, shape: readonly number[]) => randomValues(seed, shape);
+  const inputs: Record<string, (shape: readonly number[]) => Float32Array> = {
+    'random values': (shape) => random(40, shape),
+    // ReLU zeros: many windows all 0, others with one or two positive values.
+    'ReLU outputs': (shape) => random(42, shape).map((v) => Math.max(v, 0)),
+    'all-equal windows': (shape) => new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.25),
+    'all-negative values': (shape) => random(43, shape).map((v) => -1 - Math.abs(v)),
+    // Values in {0, 1, 2}: ties at the maximum inside most windows, at every position.
+    'three levels': (shape) => random(44, shape).map((v) => Math.floor((v + 1) * 1.5)),
+  };
+
+  const layouts = [
+    { name: '2×2 stride 2 valid, even size', shape: [3, 8, 6, 4], filter: 2, stride: 2, pad: 'valid' },
+    { name: '2×2 stride 2 valid, odd size (last row and column unread)', shape: [2, 11, 9, 3], filter: 2, stride: 2, pad: 'valid' },
+    { name: '2×2 stride 2 same, odd size (padded windows)', shape: [2, 7, 5, 3], filter: 2, stride: 2, pad: 'same' },
+    { name: '2×2 stride 1 valid (overlapping 2×2 windows)', shape: [2, 6, 5, 3], filter: 2, stride: 1, pad: 'valid' },
+    { name: '3×3 stride 2 same (overlapping windows)', shape: [2, 9, 8, 3], filter: 3, stride: 2, pad: 'same' },
+    { name: '3×3 stride 1 same (every position in up to 9 windows)', shape: [2, 6, 7, 2], filter: 3, stride: 1, pad: 'same' },
+    { name: '2×3 window, stride 3×2, explicit padding 1', shape: [2, 8, 9, 2], filter: [2, 3], stride: [3, 2], pad: 1 },
+    { name: '2×2 stride 3 (positions in no window)', shape: [1, 8, 8, 5], filter: 2, stride: 3, pad: 'valid' },
+  ] as const;
+
+  const cases = layouts.flatMap((layout) => Object.keys(inputs).map((input) => ({ ...layout, input })));
+  it.each(cases)('$name, $input', async ({ shape, filter, stride, pad, input }) => {
+    const x = inputs[input]!(shape);
+    await expectBitwiseEqual(poolGradient(x, [...shape], filter as number | [number, number], stride as number | [number, number], pad));
+  });
+
+  it('windows holding NaN or −∞: NaN is never the maximum, and a window with nothing above −∞ gets no gradient', async () => {
+    const shape: [number, number, number, number] = [1, 4, 6, 2];
+    const x = random(45, shape);
+    // Window (0, 0) of channel 0: NaN first, then values; window (0, 1): all NaN; (0, 2): all −∞;
+    // channel 1 of (1, 0): −∞ then NaN then a value.
+    const at = (r: number, c: number, d: number) => (r * 6 + c) * 2 + d;
+    x[at(0, 0, 0)] = Number.NaN;
+    for (const [r, c] of [[0, 2], [0, 3], [1, 2], [1, 3]]) x[at(r!, c!, 0)] = Number.NaN;
+    for (const [r, c] of [[0, 4], [0, 5], [1, 4], [1, 5]]) x[at(r!, c!, 0)] = Number.NEGATIVE_INFINITY;
+    x[at(2, 0, 1)] = Number.NEGATIVE_INFINITY;
+    x[at(2, 1, 1)] = Number.NaN;
+    await expectBitwiseEqual(poolGradient(x, shape, 2, 2, 'valid'));
+  });
+
+  it('frees every intermediate, and rejects a dy of the wrong shape with InfoBatchError', async () => {
+    await tf.setBackend('wasm');
+    const restore = useFastWasmKernels();
+    try {
+      const x = tf.tensor4d(random(46, [2, 6, 6, 3]), [2, 6, 6, 3]);
+      const backend = tf.backend() as unknown as { numDataIds(): number };
+      const before = { tensors: tf.memory().numTensors, data: backend.numDataIds() };
+      tf.dispose(tf.grad((t: tf.Tensor) => tf.sum(tf.maxPool(t as tf.Tensor4D, 2, 2, 'valid')))(x));
+      expect({ tensors: tf.memory().numTensors, data: backend.numDataIds() }).toEqual(before);
+      const y = tf.maxPool(x, 2, 2, 'valid');
+      const dy = tf.zeros([2, 3, 2, 3]);
+      const attrs = { filterSize: 2, strides: 2, pad: 'valid' } as unknown as tf.NamedAttrMap;
+      expect(() => tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: y }, attrs)).toThrow(InfoBatchError);
+      expect(() => tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: y }, attrs)).toThrow(/'dy' must have the pooled shape \[2, 3, 3, 3\] but got \[2, 3, 2, 3\]/);
+      tf.dispose([x, y, dy]);
+    } finally {
+      restore();
+    }
+  });
+
+  it('trains a CNN with max pooling to the cpu backend\'s weights, up to rounding', async () => {
+    const seeded = (seed: number) => tf.initializers.glorotUniform({ seed });
+    const xs = randomValues(47, [16, 12, 12, 1]);
+    const labels = randomInts(48, 16, 10);
+    const train = async (backend: 'wasm' | 'cpu') => {
+      await tf.setBackend(backend);
+      const model = tf.sequential({
+        layers: [
+          tf.layers.conv2d({ inputShape: [12, 12, 1], filters: 4, kernelSize: 3, activation: 'relu', kernelInitializer: seeded(1) }),
+          tf.layers.maxPooling2d({ poolSize: 2 }),
+          tf.layers.conv2d({ filters: 6, kernelSize: 3, padding: 'same', kernelInitializer: seeded(2) }),
+          tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same' }),
+          tf.layers.flatten(),
+          tf.layers.dense({ units: 10, kernelInitializer: seeded(3) }),
+        ],
+      });
+      const x = tf.tensor4d(xs, [16, 12, 12, 1]);
+      const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 10);
+      const optimizer = tf.train.sgd(0.1);
+      for (let step = 0; step < 5; step++) optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor) as tf.Scalar);
+      const weights = model.getWeights().map((w) => Float32Array.from(w.dataSync()));
+      tf.dispose([x, y]);
+      optimizer.dispose();
+      model.dispose();
+      return weights;
+    };
+    const cpu = await train('cpu');
+    const restore = useFastWasmKernels();
+    let wasm: Float32Array[];
+    try {
+      wasm = await train('wasm');
+    } finally {
+      restore();
+    }
+    wasm.forEach((values, k) => {
+      let maxDiff = 0;
+      cpu[k]!.forEach((r, i) => (maxDiff = Math.max(maxDiff, Math.abs(r - values[i]!))));
+      expect(maxDiff).toBeLessThan(1e-4);
+    });
+  });
+});
+
+describe('useFastWasmKernels: Sum over leading axes equals the stock wasm kernel bit for bit', () => {
+  const cases = [
+    { shape: [128, 6, 5, 16], axis: [0, 1, 2], keepDims: false },
+    { shape: [7, 5, 3], axis: [0, 1], keepDims: true },
+    { shape: [64, 10], axis: 0, keepDims: false },
+    { shape: [4, 1, 9], axis: [0], keepDims: true },
+    // Not leading axes in order (out of order, innermost, all, interior): the stock kernel runs.
+    { shape: [7, 5, 3], axis: [1, 0], keepDims: true },
+    { shape: [6, 5, 4], axis: [2], keepDims: false },
+    { shape: [6, 5, 4], axis: [0, 1, 2], keepDims: false },
+    { shape: [6, 5, 4], axis: [1], keepDims: true },
+  ];
+
+  it.each(cases)('sum of $shape over $axis, keepDims $keepDims', async ({ shape, axis, keepDims }) => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor(randomValues(50, shape).map((v) => v * 1000), shape);
+    const stock = tf.sum(x, axis, keepDims);
+    const restore = useFastWasmKernels();
+    let fast: tf.Tensor;
+    try {
+      const before = tf.memory().numTensors;
+      fast = tf.sum(x, axis, keepDims);
+      expect(tf.memory().numTensors).toBe(before + 1);
+    } finally {
+      restore();
+    }
+    expect(fast.shape).toEqual(stock.shape);
+    expect(bits(Float32Array.from(await fast.data()))).toEqual(bits(Float32Array.from(await stock.data())));
+    tf.dispose([x, stock, fast]);
+  });
+
+  it('leaves int32 sums to the stock kernel', async () => {
+    await tf.setBackend('wasm');
+    const restore = useFastWasmKernels();
+    try {
+      const x = tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], 'int32');
+      const sum = tf.sum(x, 0);
+      expect(sum.dtype).toBe('int32');
+      expect(Array.from(await sum.data())).toEqual([9, 12]);
+      tf.dispose([x, sum]);
+    } finally {
+      restore();
+    }
   });
 });
