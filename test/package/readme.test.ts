@@ -61,6 +61,20 @@ const accuracy = tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(model.predict(
 console.log(JSON.stringify({ accuracy, leaked, summary: ibt.summary() }));
 `;
 
+// "Train on every core": its ts block, run as written on the backend @tensorflow/tfjs picks in
+// Node by itself (cpu): no selectBackend, so the worker threads must load that backend alone.
+const coresSnippet = codeBlocks(section('## Train on every core'), 'ts')[0] ?? '';
+const coresProgram = `
+${coresSnippet.split('\n').filter((line) => line.startsWith('import ')).join('\n')}
+${data}
+const x = xsAll, y = ysAll;
+// Logits, as softmaxCrossEntropy takes.
+const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 2, kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) })] });
+${coresSnippet.split('\n').filter((line) => !line.startsWith('import ')).join('\n')}
+const accuracy = tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(model.predict(xsAll) as tf.Tensor, 1), tf.argMax(ysAll, 1)), 'float32')).dataSync()[0]);
+console.log(JSON.stringify({ backend: tf.getBackend(), accuracy }));
+`;
+
 const fitProgram = `
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from 'infobatch/tfjs';
@@ -85,10 +99,11 @@ describe('README', () => {
   beforeAll(() => {
     writeFileSync(join(dir, 'readme-loop.ts'), loopProgram);
     writeFileSync(join(dir, 'readme-fit.ts'), fitProgram);
+    writeFileSync(join(dir, 'readme-cores.ts'), coresProgram);
     // Type-check both as a user's strict project would, against the built declarations.
     writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
       compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, types: [], lib: ['ES2022', 'DOM'] },
-      files: ['readme-loop.ts', 'readme-fit.ts'],
+      files: ['readme-loop.ts', 'readme-fit.ts', 'readme-cores.ts'],
     }));
     execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { cwd: root, stdio: 'pipe' });
   }, 120_000);
@@ -122,4 +137,12 @@ describe('README', () => {
     expect(result.leaked).toBe(0);
     expect(result.summary.samplesVisited).toBeLessThan(result.summary.fullDataSamples);
   }, 60_000);
+
+  it('has a "Train on every core" snippet that trains with worker threads on the cpu backend, as written', () => {
+    expect(coresSnippet).toContain('workers: 2');
+    expect(coresSnippet).not.toContain('selectBackend');
+    const result = run('readme-cores.ts') as { backend: string; accuracy: number };
+    expect(result.backend).toBe('cpu');
+    expect(result.accuracy).toBeGreaterThan(0.8);
+  }, 120_000);
 });
