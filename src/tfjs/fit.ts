@@ -14,6 +14,7 @@ import { resolveWorkers, startWorkers, type WorkersOptions } from './parallel/wo
 import { configureCallbacks, standardizeCallbacks, type AveragerState, type EpochAverager, type FitLogs } from './fit-callbacks.js';
 import { InfoBatchTfjs, isTensorLike } from './info-batch-tfjs.js';
 import { assertRunCheckpointOptions, openRunCheckpoint, type RunCheckpointOptions } from './run-checkpoint.js';
+import { claimModel, type ModelClaim } from './run-claim.js';
 import { isSampleSource, sourceLoader, tensorLoader, type SampleSource } from './sample-source.js';
 
 /** `model.fit`'s arguments, plus the InfoBatch to prune with. */
@@ -252,7 +253,17 @@ export function fitWithInfoBatch(model: LayersModel, x: tf.Tensor, y: tf.Tensor,
  * ```
  */
 export function fitWithInfoBatch(model: LayersModel, source: SampleSource, args?: FitWithInfoBatchArgs): Promise<History>;
-export async function fitWithInfoBatch(userModel: LayersModel, xOrSource: tf.Tensor | SampleSource, yOrArgs?: tf.Tensor | FitWithInfoBatchArgs, maybeArgs?: FitWithInfoBatchArgs): Promise<History> {
+export function fitWithInfoBatch(userModel: LayersModel, xOrSource: tf.Tensor | SampleSource, yOrArgs?: tf.Tensor | FitWithInfoBatchArgs, maybeArgs?: FitWithInfoBatchArgs): Promise<History> {
+  let claim: ModelClaim;
+  try {
+    claim = claimModel(WHERE, userModel); // synchronously: a second run on this model is refused here
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return fit(userModel, xOrSource, yOrArgs, maybeArgs).finally(() => claim.release());
+}
+
+async function fit(userModel: LayersModel, xOrSource: tf.Tensor | SampleSource, yOrArgs?: tf.Tensor | FitWithInfoBatchArgs, maybeArgs?: FitWithInfoBatchArgs): Promise<History> {
   if (typeof userModel !== 'object' || userModel === null || typeof (userModel as Partial<LayersModel>).fit !== 'function' || !Array.isArray((userModel as Partial<LayersModel>).inputs)) {
     throw new InfoBatchError('INVALID_TYPE', `'model' passed to ${WHERE} must be a compiled tf.LayersModel (tf.sequential or tf.model) but got ${describeValue(userModel)}.`);
   }
@@ -305,9 +316,6 @@ export async function fitWithInfoBatch(userModel: LayersModel, xOrSource: tf.Ten
   loader = expandRank1(loader);
   const callbacks = standardizeCallbacks(args.callbacks, args.yieldEvery, WHERE);
   const internals = model as unknown as ModelInternals;
-  if (internals.isTraining === true) {
-    throw new InfoBatchError('INVALID_STATE', `${WHERE} was called while another fit() or fitWithInfoBatch() of the same model is running; await it first.`);
-  }
   const ib = makeInfoBatch(WHERE, numTrain, epochs, args.infobatch, source !== undefined ? 'source.size' : 'the training part of x (after validationSplit)');
   const ibt = new InfoBatchTfjs(ib, { rescaleMode: args.rescaleMode ?? 'auto' });
   const rescale = ibt.rescaleFor(compiled.optimizer);
@@ -324,7 +332,6 @@ export async function fitWithInfoBatch(userModel: LayersModel, xOrSource: tf.Ten
   let yVal: tf.Tensor | undefined;
   let ownsValidation = false;
   let averager: EpochAverager | undefined;
-  internals.isTraining = true;
   try {
     if (args.validationData !== undefined) {
       [xVal, yVal] = args.validationData as [tf.Tensor, tf.Tensor];
@@ -441,7 +448,6 @@ export async function fitWithInfoBatch(userModel: LayersModel, xOrSource: tf.Ten
     return history;
   } finally {
     await runner?.close();
-    internals.isTraining = false;
     averager?.reset(); // an epoch's running sums, left when a step failed
     if (ownsValidation) tf.dispose([xVal!, yVal!]);
   }
