@@ -45,8 +45,10 @@ export function claimModel(where: string, model: unknown): ModelClaim {
       for (const cleanup of cleanups.reverse()) await Promise.resolve().then(cleanup).catch(() => undefined);
     } };
   }
+  // Keyed by the object passed and by the LayersModel a tf.Sequential wraps (built lazily, so
+  // possibly not yet there): either finds the claim.
   const target = trainingTarget(model);
-  const holder = claims.get(target);
+  const holder = claims.get(model) ?? claims.get(target);
   if (holder !== undefined) {
     throw new InfoBatchError('INVALID_STATE', `${where} was called on a model that ${holder.where} is already training (a run started earlier has not finished); two runs on one model would interleave their steps on the same weights. Await the first run before starting another on this model, or train a separate model.`);
   }
@@ -64,11 +66,13 @@ export function claimModel(where: string, model: unknown): ModelClaim {
       released ??= (async () => {
         for (const cleanup of cleanups.reverse()) await Promise.resolve().then(cleanup).catch(() => undefined);
         if (marks) flag.isTraining = false;
+        claims.delete(model);
         claims.delete(target);
       })();
       return released;
     },
   };
+  claims.set(model, claim);
   claims.set(target, claim);
   if (marks) flag.isTraining = true;
   return claim;
@@ -76,5 +80,5 @@ export function claimModel(where: string, model: unknown): ModelClaim {
 
 /** The claim a run holds on `model`, if any. @internal */
 export function claimOf(model: object): ModelClaim | undefined {
-  return claims.get(trainingTarget(model));
+  return claims.get(model) ?? claims.get(trainingTarget(model));
 }
