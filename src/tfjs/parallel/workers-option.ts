@@ -44,7 +44,18 @@ export interface WorkersOptions {
    * @defaultValue Node worker threads
    */
   readonly spawn?: (count: number) => Promise<readonly ReplicaEndpoint[]>;
+  /**
+   * Longest wait for a replica's answer (to its start, to each step, to the epoch-end check), in
+   * milliseconds: a replica that has not answered by then stops the run with `'WORKER_FAILED'`,
+   * every replica stopped, instead of a run that waits forever on a hung thread. Raise it for
+   * models whose step, or whose start in a replica, takes longer.
+   * @defaultValue 300000 (five minutes)
+   */
+  readonly timeoutMs?: number;
 }
+
+/** Default of {@link WorkersOptions.timeoutMs}. @internal */
+export const DEFAULT_WORKER_TIMEOUT_MS = 300_000;
 
 /** A validated `workers` option. @internal */
 export interface ResolvedWorkers {
@@ -53,6 +64,8 @@ export interface ResolvedWorkers {
   readonly loss: PerSampleLoss;
   readonly replica: ReplicaSpec;
   readonly spawn: ((count: number) => Promise<readonly ReplicaEndpoint[]>) | undefined;
+  /** See {@link WorkersOptions.timeoutMs}. */
+  readonly timeoutMs: number;
 }
 
 const BUILT_IN: ReadonlyArray<readonly [BuiltInLossName, unknown]> = [
@@ -74,7 +87,11 @@ export function resolveWorkers(where: string, model: TrainableModel, loss: PerSa
   const bag: WorkersOptions = typeof option === 'number' ? { count: option } : (option as WorkersOptions);
   if (typeof option !== 'number') {
     assertOptionBag(where, 'workers', option);
-    assertKnownKeys(`${where} workers`, option, ['count', 'replica', 'loss', 'spawn']);
+    assertKnownKeys(`${where} workers`, option, ['count', 'replica', 'loss', 'spawn', 'timeoutMs']);
+  }
+  const { timeoutMs = DEFAULT_WORKER_TIMEOUT_MS } = bag;
+  if (!(typeof timeoutMs === 'number' && timeoutMs > 0)) {
+    throw new InfoBatchError('OUT_OF_RANGE', `'workers.timeoutMs' passed to ${where} must be a number of milliseconds > 0 (Infinity: no limit) but got ${describeValue(timeoutMs)}.`);
   }
   assertInteger(where, typeof option === 'number' ? 'workers' : 'workers.count', bag.count, 1, 1024);
   if (bag.count === 1) return undefined;
@@ -103,7 +120,7 @@ export function resolveWorkers(where: string, model: TrainableModel, loss: PerSa
       if (typeof name !== 'string') {
         throw new InfoBatchError('INVALID_OPTION', `'workers' passed to ${where} needs the model compiled with its loss given by name (e.g. loss: 'categoricalCrossentropy'), so that worker threads can compile the same loss; got ${describeValue(name)}. Pass workers.replica to build model and loss in the workers yourself.`);
       }
-      return { count: bag.count, loss, replica: { kind: 'layers', topology: model.toJSON(null, false), loss: { compiled: name } }, spawn: bag.spawn };
+      return { count: bag.count, loss, replica: { kind: 'layers', topology: model.toJSON(null, false), loss: { compiled: name } }, spawn: bag.spawn, timeoutMs };
     }
     const named = bag.loss ?? BUILT_IN.find(([, fn]) => fn === loss)?.[0];
     if (named === undefined || !BUILT_IN.some(([name]) => name === named)) {
@@ -111,7 +128,7 @@ export function resolveWorkers(where: string, model: TrainableModel, loss: PerSa
     }
     replica = { kind: 'layers', topology: model.toJSON(null, false), loss: named };
   }
-  return { count: bag.count, loss, replica, spawn: bag.spawn };
+  return { count: bag.count, loss, replica, spawn: bag.spawn, timeoutMs };
 }
 
 /** Imports a Node-only module, hidden from bundlers. */
@@ -131,12 +148,12 @@ export async function startWorkers(where: string, workers: ResolvedWorkers, mode
     const own = import.meta.url.endsWith('.ts') ? './spawn-node.ts' : './spawn-node.js';
     const node = await importNodeOnly<{ spawnNodeReplicas(count: number): Promise<ReplicaEndpoint[]> }>(new URL(own, import.meta.url).href);
     const endpoints = await node.spawnNodeReplicas(workers.count - 1);
-    return ParallelStepRunner.start({ endpoints, local: { model, loss: workers.loss, variables, where }, replica: workers.replica, variables, optimizer, ibt, where, extras });
+    return ParallelStepRunner.start({ endpoints, local: { model, loss: workers.loss, variables, where }, replica: workers.replica, variables, optimizer, ibt, where, extras, timeoutMs: workers.timeoutMs });
   }
   const endpoints = await workers.spawn(workers.count);
   if (!Array.isArray(endpoints) || endpoints.length !== workers.count) {
     await Promise.all((Array.isArray(endpoints) ? endpoints : []).map((e: ReplicaEndpoint) => e.terminate().catch(() => undefined)));
     throw new InfoBatchError('INVALID_STATE', `'workers.spawn' passed to ${where} must return ${workers.count} endpoints but returned ${describeValue(endpoints)}.`);
   }
-  return ParallelStepRunner.start({ endpoints, replica: workers.replica, variables, optimizer, ibt, where, extras });
+  return ParallelStepRunner.start({ endpoints, replica: workers.replica, variables, optimizer, ibt, where, extras, timeoutMs: workers.timeoutMs });
 }
