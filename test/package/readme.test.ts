@@ -75,6 +75,46 @@ const accuracy = tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(model.predict(
 console.log(JSON.stringify({ backend: tf.getBackend(), accuracy }));
 `;
 
+// The same loop, with the model throwing inside the step after its 5th forward pass: the harness
+// disposes the batch the loop was holding (the README's loop disposes it only after a step), and
+// nothing else may be left behind (a bare optimizer.minimize would leave the gradient tape's tensors).
+const loopThrowsProgram = `
+${loopImports}
+import { selectBackend } from 'infobatch/tfjs';
+
+await selectBackend();
+${data}
+const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 8, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }), tf.layers.dense({ units: 2, kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) })] });
+const optimizer = tf.train.sgd(0.1);
+let held: tf.Tensor[] = [];
+function gatherBatch(indices: Int32Array) {
+  const batch = tf.tidy(() => {
+    const ids = tf.tensor1d(indices, 'int32');
+    return { xs: tf.gather(xsAll, ids), ys: tf.gather(ysAll, ids) };
+  });
+  held = [batch.xs, batch.ys];
+  return batch;
+}
+const apply = model.apply.bind(model);
+let calls = 0;
+model.apply = ((inputs: tf.Tensor, kwargs: Record<string, unknown>) => {
+  const output = apply(inputs, kwargs); // the forward pass runs, its tensors taped for the gradient
+  if (++calls === 5) throw new Error('injected fault');
+  return output;
+}) as typeof model.apply;
+const tensorsBefore = tf.memory().numTensors;
+let message = '';
+let ibt!: InfoBatchTfjs;
+try {
+${loop.replace('const ibt =', 'ibt =')}
+} catch (error) {
+  message = (error as Error).message;
+  tf.dispose(held);
+}
+await ibt.flush();
+console.log(JSON.stringify({ message, leaked: tf.memory().numTensors - tensorsBefore }));
+`;
+
 const fitProgram = `
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from 'infobatch/tfjs';
@@ -100,10 +140,11 @@ describe('README', () => {
     writeFileSync(join(dir, 'readme-loop.ts'), loopProgram);
     writeFileSync(join(dir, 'readme-fit.ts'), fitProgram);
     writeFileSync(join(dir, 'readme-cores.ts'), coresProgram);
+    writeFileSync(join(dir, 'readme-loop-throws.ts'), loopThrowsProgram);
     // Type-check both as a user's strict project would, against the built declarations.
     writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
       compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, types: [], lib: ['ES2022', 'DOM'] },
-      files: ['readme-loop.ts', 'readme-fit.ts', 'readme-cores.ts'],
+      files: ['readme-loop.ts', 'readme-fit.ts', 'readme-cores.ts', 'readme-loop-throws.ts'],
     }));
     execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { cwd: root, stdio: 'pipe' });
   }, 120_000);
@@ -145,4 +186,11 @@ describe('README', () => {
     expect(result.backend).toBe('cpu');
     expect(result.accuracy).toBeGreaterThan(0.8);
   }, 120_000);
+
+  it('has a loop that leaves no tensor behind when the model throws inside a step', () => {
+    expect(loop).toContain('ibt.minimize(optimizer, batch, ');
+    const result = run('readme-loop-throws.ts') as { message: string; leaked: number };
+    expect(result.message).toBe('injected fault');
+    expect(result.leaked).toBe(0);
+  }, 60_000);
 });
