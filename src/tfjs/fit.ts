@@ -272,6 +272,9 @@ async function fit(userModel: LayersModel, xOrSource: tf.Tensor | SampleSource, 
   const inner = (userModel as unknown as { model?: unknown }).model;
   const model = typeof inner === 'object' && inner !== null && typeof (inner as Partial<LayersModel>).fit === 'function' ? (inner as LayersModel) : userModel;
   const source = isSampleSource(xOrSource) ? xOrSource : undefined;
+  if (source !== undefined && isTensorLike(yOrArgs)) {
+    throw new InfoBatchError('INVALID_TYPE', `${WHERE}(model, source, args) takes no 'y': the source's gather returns the targets with the inputs, but a tf.Tensor of shape [${yOrArgs.shape.join(', ')}] was passed after the source. Drop it (or pass x and y tensors instead of a source).`);
+  }
   const args: FitWithInfoBatchArgs = (source !== undefined ? (yOrArgs as FitWithInfoBatchArgs | undefined) : maybeArgs) ?? {};
   const compiled = compiledTraining(model, WHERE);
   validateArgs(args);

@@ -117,4 +117,14 @@ describe('a SampleSource that hangs or hands back tensors it does not give away'
     expect(tf.memory().numTensors).toBe(before);
     m.dispose();
   });
+
+  it('a source followed by a y tensor is named as such, not as an unknown option', async () => {
+    const m = model();
+    const source: SampleSource = { size: N, gather: rows };
+    await expect(fitWithInfoBatch(m, source as never, y, { epochs: 1 })).rejects.toMatchObject({
+      code: 'INVALID_TYPE',
+      message: expect.stringContaining("fitWithInfoBatch(model, source, args) takes no 'y': the source's gather returns the targets with the inputs, but a tf.Tensor of shape [64, 2] was passed after the source"),
+    });
+    m.dispose();
+  });
 });
