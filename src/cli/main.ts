@@ -9,7 +9,7 @@ import { mergeResults } from '../experiments/merge-results.js';
 import { parsePolicySpecs, type PolicySpec } from '../experiments/policy-spec.js';
 import { renderHtmlReport } from '../experiments/report-html.js';
 import { renderMarkdownReport } from '../experiments/report-markdown.js';
-import { readResultsFile } from '../experiments/results-file.js';
+import { readResultsFile, serializeResults } from '../experiments/results-file.js';
 import { TASK_NAMES, type Task, type TaskName } from '../experiments/tasks/task.js';
 import { outFolder, seedList, strictNumber, usageError, USAGE_EXIT_CODE } from './args.js';
 import { requireDataDir } from './data-dir.js';
@@ -246,7 +246,7 @@ program
     for (const path of paths) parts.push(await readResultsFile(path));
     const results = parts.length === 1 && options.name === undefined ? parts[0]! : mergeResults(parts, options.name);
     await ensureDirectory(dir, "'--out'");
-    if (merging) await writeAtomically(mergedPath, JSON.stringify(results, null, 1));
+    if (merging) await writeAtomically(mergedPath, serializeResults(results));
     await writeAtomically(join(dir, 'report.md'), renderMarkdownReport(results));
     await writeAtomically(join(dir, 'report.html'), renderHtmlReport(results));
     console.log(`wrote ${merging ? `${mergedPath} (merged), ` : ''}${join(dir, 'report.md')} and ${join(dir, 'report.html')} (${results.runs.length} runs)`);

@@ -31,4 +31,12 @@ export interface CheckpointStorage {
   list(): Promise<string[]>;
   /** Removes `name`; no error when it is absent. */
   remove(name: string): Promise<void>;
+  /**
+   * Optional: claims the storage for one run until the returned function is called, across
+   * processes (the folder storage writes a lock file with its process id and host). Rejects,
+   * naming the holder, when another run holds it. Without it, runs are kept apart only within
+   * one process.
+   * @param holder - what takes it, e.g. `'trainWithInfoBatch'`.
+   */
+  lock?(holder: string): Promise<() => Promise<void>>;
 }

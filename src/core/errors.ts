@@ -25,8 +25,10 @@ export type InfoBatchErrorCode =
   | 'INVALID_DATA'
   /** A backend or platform feature needed for this call is not available. */
   | 'UNSUPPORTED'
-  /** A data-parallel worker threw, exited or disagreed with the others; the run was stopped. */
-  | 'WORKER_FAILED';
+  /** A data-parallel worker threw, exited, disagreed with the others or did not answer in time; the run was stopped. */
+  | 'WORKER_FAILED'
+  /** A user-supplied function (a data source's `gather`) did not settle within its timeout; the run was stopped. */
+  | 'TIMEOUT';
 
 /**
  * The one error class thrown by infobatch. `code` is stable; `message` names the function,

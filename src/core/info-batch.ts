@@ -16,7 +16,7 @@ import { weightedMean } from './weighted-mean.js';
 export interface InfoBatchOptions {
   /** Number of samples in the training set (ids are `0 … numSamples − 1`). */
   readonly numSamples: number;
-  /** Total epochs of the run (annealing is placed from it). */
+  /** Total epochs of the run (annealing is placed from it), at most 1,000,000 (4 bytes each are kept). */
   readonly numEpochs: number;
   /**
    * Fraction of well-learned samples skipped per pruning epoch (default policy only).
@@ -130,6 +130,8 @@ const OPTION_KEYS = [
 /** Options of {@link InfoBatchOptions} that build the default {@link InfoBatchPolicy}. */
 const POLICY_OPTION_KEYS = ['pruneRatio', 'delta', 'threshold', 'targetSaving', 'maxPruneRatio'] as const;
 const MAX_SEED = 0xffffffff;
+/** Most epochs of a run: each has a plan length in the state and its checkpoints (4 MB at this limit). */
+const MAX_EPOCHS = 1_000_000;
 const FLOAT32_MAX = 3.4028234663852886e38;
 
 /**
@@ -179,7 +181,7 @@ export class InfoBatch {
     assertKnownKeys(where, options, OPTION_KEYS);
     const { numSamples, numEpochs, seed = 0, policy, scoreSmoothing, allowNegativeLosses = false } = options;
     assertInteger(where, 'numSamples', numSamples, 1, 2 ** 31 - 1);
-    assertInteger(where, 'numEpochs', numEpochs, 1, 2 ** 31 - 1);
+    assertInteger(where, 'numEpochs', numEpochs, 1, MAX_EPOCHS);
     assertInteger(where, 'seed', seed, 0, MAX_SEED);
     if (typeof allowNegativeLosses !== 'boolean') {
       throw new InfoBatchError('INVALID_TYPE', `'allowNegativeLosses' passed to ${where} must be a boolean but got ${describeValue(allowNegativeLosses)}.`);

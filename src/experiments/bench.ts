@@ -11,7 +11,7 @@ import { sizeForSaving, type PolicySpec, type RunVariant } from './policy-spec.j
 import type { BenchResults, EpochRecord, RunImage, RunResult } from './results.js';
 import { renderHtmlReport } from './report-html.js';
 import { renderMarkdownReport } from './report-markdown.js';
-import { parseResults } from './results-file.js';
+import { parseResults, serializeResults } from './results-file.js';
 import { datasetTensors, runTraining, warmUp, type ClassificationOptimizer } from './train-run.js';
 import { loadBenchDataset } from './datasets.js';
 import { getTask } from './tasks/registry.js';
@@ -355,7 +355,7 @@ async function benchInFolder(options: BenchOptions): Promise<BenchResults> {
         }
         run.machine = { cpuModel: cpuModel(), cores: cpus().length, finishedAt: new Date().toISOString() };
         runs.push(run);
-        await writeAtomically(resultsPath, JSON.stringify(results(), null, 1));
+        await writeAtomically(resultsPath, serializeResults(results()));
         log(`done ${spec.label} seed ${seed}: ${trainer.describe(run)}, saved ${(run.final.savedFraction * 100).toFixed(1)}% of sample passes, ${run.final.trainSeconds.toFixed(1)} s + ${run.final.pruneSeconds.toFixed(2)} s pruning, ${(run.final.trainCpuSeconds ?? Number.NaN).toFixed(1)} CPU s`);
       }
     }
@@ -363,7 +363,7 @@ async function benchInFolder(options: BenchOptions): Promise<BenchResults> {
     trainer.dispose();
   }
   const final = results();
-  await writeAtomically(resultsPath, JSON.stringify(final, null, 1));
+  await writeAtomically(resultsPath, serializeResults(final));
   await writeAtomically(join(options.out, 'report.md'), renderMarkdownReport(final));
   await writeAtomically(join(options.out, 'report.html'), renderHtmlReport(final));
   return final;

@@ -3,6 +3,8 @@
  * the shape the reports rely on, and every problem is an {@link InfoBatchError} naming the file.
  */
 import { readFile } from 'node:fs/promises';
+import { canonicalJson } from '../core/canonical-json.js';
+import { crc32 } from '../core/crc32.js';
 import { describeValue, InfoBatchError } from '../core/errors.js';
 import type { BenchResults } from './results.js';
 
@@ -10,6 +12,26 @@ const FINAL_FIELDS = ['testAccuracy', 'testLoss', 'samplesForwarded', 'samplesBa
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** CRC-32 of a results object (without its `integrity` field), over its canonical JSON as read back. */
+function resultsCrc(results: unknown): number {
+  return crc32(new TextEncoder().encode(canonicalJson(JSON.parse(JSON.stringify(results)))));
+}
+
+/**
+ * The text of a results.json file: the results, with an `integrity` field holding the CRC-32 of
+ * everything else, so that a file edited (or damaged) since is refused when read back.
+ * @param results - what a bench or a merge produced.
+ *
+ * @example
+ * ```ts
+ * await writeAtomically('out/results.json', serializeResults(results));
+ * ```
+ */
+export function serializeResults(results: BenchResults): string {
+  const { integrity: _ignored, ...rest } = results as BenchResults & { integrity?: unknown };
+  return JSON.stringify({ ...rest, integrity: { crc32: resultsCrc(rest) } }, null, 1);
 }
 
 /**
@@ -24,16 +46,27 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * ```
  */
 export function parseResults(text: string, source: string): BenchResults {
-  let value: unknown;
+  let parsed: unknown;
   try {
-    value = JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch (cause) {
     throw new InfoBatchError('INVALID_DATA', `${source} is not valid JSON (${(cause as Error).message}); it may be truncated. Re-run the bench into a new --out folder, or restore the file.`, { cause });
   }
   const bad = (field: string, what: string, got: unknown): InfoBatchError =>
     new InfoBatchError('INVALID_DATA', `${source} is not a results file of infobatch: '${field}' must be ${what} but is ${describeValue(got)}.`);
-  if (!isObject(value)) throw new InfoBatchError('INVALID_DATA', `${source} must hold a results object (as written by infobatch bench) but holds ${describeValue(value)}.`);
+  if (!isObject(parsed)) throw new InfoBatchError('INVALID_DATA', `${source} must hold a results object (as written by infobatch bench) but holds ${describeValue(parsed)}.`);
+  let value: Record<string, unknown> = parsed;
   if (value['schemaVersion'] !== 1) throw bad('schemaVersion', '1', value['schemaVersion']);
+  // Files written since results carry a CRC-32 (serializeResults); older ones have none.
+  if ('integrity' in value) {
+    const { integrity, ...rest } = value;
+    const stored = isObject(integrity) ? integrity['crc32'] : undefined;
+    const actual = resultsCrc(rest);
+    if (stored !== actual) {
+      throw new InfoBatchError('INVALID_DATA', `${source} has been modified or damaged since infobatch wrote it: its integrity CRC-32 is ${describeValue(stored)} but its contents give ${actual}. Restore the file (or re-run the bench into a new --out folder); results edited by hand are not reported.`);
+    }
+    value = rest;
+  }
   for (const key of ['name', 'command', 'createdAt']) {
     if (typeof value[key] !== 'string') throw bad(key, 'a string', value[key]);
   }
@@ -63,6 +96,22 @@ export function parseResults(text: string, source: string): BenchResults {
       // NaN is written to JSON as null: accepted, and left out of the reports' means.
       if (typeof final[key] !== 'number' && final[key] !== null) throw bad(`${at}.final.${key}`, 'a number (or null)', final[key]);
     }
+    // What no run can produce.
+    for (const key of ['samplesForwarded', 'samplesBackpropagated', 'fullDataSamples'] as const) {
+      const count = final[key];
+      if (count !== null && !(Number.isInteger(count) && (count as number) >= 0)) throw bad(`${at}.final.${key}`, 'a whole number >= 0', count);
+    }
+    const saved = final['savedFraction'];
+    if (saved !== null && !(Number.isFinite(saved) && (saved as number) <= 1)) throw bad(`${at}.final.savedFraction`, 'a finite fraction <= 1 (no run skips more than every sample)', saved);
+    for (const key of ['trainSeconds', 'pruneSeconds'] as const) {
+      if (final[key] !== null && !((final[key] as number) >= 0)) throw bad(`${at}.final.${key}`, 'a number of seconds >= 0', final[key]);
+    }
+  });
+  const seen = new Set<string>();
+  (runs as Record<string, unknown>[]).forEach((run, r) => {
+    const key = `${String(run['label'])}\u0000${String(run['seed'])}`;
+    if (seen.has(key)) throw bad(`runs[${r}]`, `the only run of policy ${JSON.stringify(run['label'])} with seed ${String(run['seed'])}`, 'a second one');
+    seen.add(key);
   });
   return value as unknown as BenchResults;
 }

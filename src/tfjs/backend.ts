@@ -119,9 +119,29 @@ async function loadWebgpu(): Promise<boolean> {
   }
 }
 
+/**
+ * Registers the 'cpu' backend when nothing has yet: `@tensorflow/tfjs` registers it when imported,
+ * but a thread that imports only `@tensorflow/tfjs-core` (a data-parallel replica) has no backend
+ * at all. Loads `@tensorflow/tfjs-backend-cpu` (a dependency of `@tensorflow/tfjs`), else
+ * `@tensorflow/tfjs` itself; false when neither can be loaded.
+ */
+async function loadCpu(): Promise<boolean> {
+  if (findBackendFactory('cpu') !== null) return true;
+  for (const specifier of ['@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs']) {
+    try {
+      await importNodeOnly<unknown>(specifier);
+      if (findBackendFactory('cpu') !== null) return true;
+    } catch {
+      // not installed here: try the next one
+    }
+  }
+  return false;
+}
+
 /** Loads what `name` needs, then initialises and activates it; false when it is unavailable. */
 async function tryBackend(name: BackendName): Promise<boolean> {
   if (name === 'tensorflow' && !(await loadTfjsNode())) return false;
+  if (name === 'cpu' && !(await loadCpu())) return false;
   if (name === 'wasm' && !(await loadWasm())) return false;
   if (name === 'webgpu' && !(await loadWebgpu())) return false;
   if (findBackendFactory(name) === null) return false;

@@ -502,6 +502,7 @@ export async function runTraining(spec: EngineSpec): Promise<EngineResult> {
     let current: BatchTensors | undefined;
     let step = firstStep;
     const scaled = ibt.rescaleFor(optimizer).mode === 'step';
+    let completed = false;
     try {
       let lastLr = Number.NaN;
       const load = (k: number): Promise<BatchTensors> => {
@@ -571,13 +572,16 @@ export async function runTraining(spec: EngineSpec): Promise<EngineResult> {
       position = step < steps ? { epoch, step } : { epoch: epoch + 1, step: 0 };
       endPoint = { epoch, stepsDone: step, steps, positionsDone: Math.min(step * batchSize, plan.length), next: position };
       if (checkpointer !== undefined && !stopped) await checkpointer.afterEpoch(endPoint);
+      completed = true;
     } finally {
       lossSum.dispose();
       disposeBatch(current);
       if (next !== undefined) {
-        const pending = next;
+        // A prefetched batch is disposed when it arrives; after an error it is not waited for
+        // (the error is known, and a gather that never settles must not hold it back).
+        const settled = next.then(disposeBatch, () => undefined);
         next = undefined;
-        await pending.then(disposeBatch, () => undefined);
+        if (completed) await settled;
       }
     }
   }

@@ -17,6 +17,7 @@ import { createFitLogger, defaultVerbosity, type FitLogger, type Verbosity } fro
 import { openFitRun, type FitInfoBatchOptions } from './fit-session.js';
 import { InfoBatchTfjs, isTensorLike } from './info-batch-tfjs.js';
 import { assertRunCheckpointOptions, openRunCheckpoint, type RunCheckpointOptions } from './run-checkpoint.js';
+import { claimModel, type ModelClaim } from './run-claim.js';
 import { isSampleSource, sourceLoader, tensorLoader, type SampleSource } from './sample-source.js';
 
 /** Inputs or targets as `model.fit` takes them for a one-input, one-output model: a tensor, `[tensor]` or `{ name: tensor }`. */
@@ -345,7 +346,17 @@ export function fitWithInfoBatch(model: LayersModel, x: FitTensors, y: FitTensor
  * ```
  */
 export function fitWithInfoBatch(model: LayersModel, source: SampleSource, args?: FitWithInfoBatchArgs): Promise<History>;
-export async function fitWithInfoBatch(userModel: LayersModel, xOrSource: FitTensors | SampleSource, yOrArgs?: FitTensors | FitWithInfoBatchArgs, maybeArgs?: FitWithInfoBatchArgs): Promise<History> {
+export function fitWithInfoBatch(userModel: LayersModel, xOrSource: FitTensors | SampleSource, yOrArgs?: FitTensors | FitWithInfoBatchArgs, maybeArgs?: FitWithInfoBatchArgs): Promise<History> {
+  let claim: ModelClaim;
+  try {
+    claim = claimModel(WHERE, userModel); // synchronously: a second run on this model is refused here
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return fit(userModel, xOrSource, yOrArgs, maybeArgs).finally(() => claim.release());
+}
+
+async function fit(userModel: LayersModel, xOrSource: FitTensors | SampleSource, yOrArgs?: FitTensors | FitWithInfoBatchArgs, maybeArgs?: FitWithInfoBatchArgs): Promise<History> {
   if (typeof userModel !== 'object' || userModel === null || typeof (userModel as Partial<LayersModel>).fit !== 'function' || !Array.isArray((userModel as Partial<LayersModel>).inputs)) {
     throw new InfoBatchError('INVALID_TYPE', `'model' passed to ${WHERE} must be a compiled tf.LayersModel (tf.sequential or tf.model) but got ${describeValue(userModel)}.`);
   }
@@ -354,6 +365,9 @@ export async function fitWithInfoBatch(userModel: LayersModel, xOrSource: FitTen
   const inner = (userModel as unknown as { model?: unknown }).model;
   const model = typeof inner === 'object' && inner !== null && typeof (inner as Partial<LayersModel>).fit === 'function' ? (inner as LayersModel) : userModel;
   const source = isSampleSource(xOrSource) ? xOrSource : undefined;
+  if (source !== undefined && isTensorLike(yOrArgs)) {
+    throw new InfoBatchError('INVALID_TYPE', `${WHERE}(model, source, args) takes no 'y': the source's gather returns the targets with the inputs, but a tf.Tensor of shape [${yOrArgs.shape.join(', ')}] was passed after the source. Drop it (or pass x and y tensors instead of a source).`);
+  }
   const args: FitWithInfoBatchArgs = (source !== undefined ? (yOrArgs as FitWithInfoBatchArgs | undefined) : maybeArgs) ?? {};
   const compiled = compiledTraining(model, WHERE);
   validateArgs(args);
@@ -408,9 +422,6 @@ export async function fitWithInfoBatch(userModel: LayersModel, xOrSource: FitTen
   loader = expandRank1(loader);
   const callbacks = standardizeCallbacks(args.callbacks, args.yieldEvery, WHERE);
   const internals = model as unknown as ModelInternals;
-  if (internals.isTraining === true) {
-    throw new InfoBatchError('INVALID_STATE', `${WHERE} was called while another fit() or fitWithInfoBatch() of the same model is running; await it first.`);
-  }
   const labels = compiled.labels;
   const doValidation = args.validationData !== undefined || args.validationSplit !== undefined;
   const metricsNames = doValidation ? [...labels, ...labels.map((l) => `val_${l}`)] : [...labels];
@@ -450,7 +461,6 @@ export async function fitWithInfoBatch(userModel: LayersModel, xOrSource: FitTen
   let logger: FitLogger | undefined;
   let lastEpochBegun: number | undefined;
   let control: ReturnType<typeof controlSums> | undefined;
-  internals.isTraining = true;
   run.begin();
   try {
     if (args.validationData === undefined && args.validationSplit !== undefined) {
@@ -624,7 +634,6 @@ export async function fitWithInfoBatch(userModel: LayersModel, xOrSource: FitTen
     run.end(lastEpochBegun);
     logger?.close();
     await runner?.close();
-    internals.isTraining = false;
     averager?.reset(); // an epoch's running sums, left when a step failed
     if (ownsValidation) tf.dispose([xVal!, yVal!]);
   }

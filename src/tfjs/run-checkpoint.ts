@@ -31,6 +31,7 @@ import { assertInteger, assertKnownKeys, assertOptionBag } from '../core/validat
 import { isNode } from './backend.js';
 import { trainableVariables, type CheckpointPoint, type EngineCheckpointer, type TrainableModel, type TrainPosition } from './engine.js';
 import type { InfoBatchTfjs } from './info-batch-tfjs.js';
+import { claimOf } from './run-claim.js';
 
 declare const TextEncoder: { new (): { encode(text: string): Uint8Array } };
 declare const TextDecoder: { new (label?: string, options?: { fatal?: boolean }): { decode(bytes: Uint8Array): string } };
@@ -70,6 +71,8 @@ export interface RunCheckpointOptions {
 export const RUN_CHECKPOINT_VERSION = 1;
 const FORMAT = 'infobatch-run-checkpoint';
 const MANIFEST = 'manifest.json';
+/** Written and removed when a storage without `lock` is opened (an owned name: a leftover of it is removed). */
+const WRITE_PROBE = 'ckpt-write-check.tmp';
 const PAYLOADS = ['model', 'optimizer', 'infobatch'] as const;
 type PayloadKind = (typeof PAYLOADS)[number];
 
@@ -321,8 +324,12 @@ function parseManifest(where: string, bytes: Uint8Array): ManifestBody {
     typeof next === 'object' && next !== null && isInteger(next.epoch, 0) && isInteger(next.step, 0) && isInteger(body.stepsDone, 0) &&
     typeof body.epochLossSum === 'number' && typeof run === 'object' && run !== null && isInteger(run.numSamples, 1) &&
     isInteger(run.epochs, 1) && isInteger(run.batchSize, 1) && next.epoch <= run.epochs && typeof body.optimizer === 'object' && body.optimizer !== null &&
-    typeof body.optimizer.className === 'string' && (body.optimizer.learningRate === null || typeof body.optimizer.learningRate === 'number');
+    typeof body.optimizer.className === 'string';
   if (!fine) throw corrupt(where, 'the manifest has missing or out-of-range fields');
+  const lr = body.optimizer.learningRate;
+  if (lr !== null && !(typeof lr === 'number' && Number.isFinite(lr) && lr >= 0)) {
+    throw corrupt(where, `the manifest's optimizer learning rate is ${describeValue(lr)}; a learning rate is a finite number >= 0`);
+  }
   return {
     ...body,
     model: checkEntries(where, 'model', body.model, body.files.model.bytes),
@@ -346,11 +353,68 @@ function isOwnedName(name: string): boolean {
   return name.startsWith('ckpt-') || (name.startsWith(`${MANIFEST}.`) && name.endsWith('.tmp'));
 }
 
+/** The storage's names, checked: an array of strings. */
+async function listNames(where: string, storage: CheckpointStorage): Promise<string[]> {
+  const names: unknown = await storage.list();
+  if (!Array.isArray(names) || names.some((name) => typeof name !== 'string')) {
+    throw new InfoBatchError('INVALID_TYPE', `'checkpoint.storage.list()' used by ${where} must resolve to an array of names (strings) but resolved to ${describeValue(names)}; nothing was restored or removed.`);
+  }
+  return names as string[];
+}
+
 /** Removes leftovers: owned names the committed manifest does not reference. */
-async function removeLeftovers(storage: CheckpointStorage, keep: ReadonlySet<string>): Promise<void> {
-  for (const name of await storage.list()) {
+async function removeLeftovers(storage: CheckpointStorage, keep: ReadonlySet<string>, names: readonly string[]): Promise<void> {
+  for (const name of names) {
     if (isOwnedName(name) && !keep.has(name)) await storage.remove(name);
   }
+}
+
+/** Storages held by a run of this process (in-process exclusion for storages without `lock`). */
+const storagesInUse = new WeakSet<CheckpointStorage>();
+
+/**
+ * Claims the storage for this run until the returned function is called: `storage.lock` when it
+ * has one (the folder storage: a lock file, across processes, which also finds an unwritable
+ * folder), and within this process in any case.
+ */
+/**
+ * Checks that a storage without `lock` can be written, with a probe write, so that an unwritable
+ * one is found before the first step rather than at the first checkpoint.
+ */
+async function assertWritable(where: string, storage: CheckpointStorage): Promise<void> {
+  if (typeof storage.lock === 'function') return; // taking the lock wrote to it
+  try {
+    await storage.write(WRITE_PROBE, new Uint8Array(1));
+    await storage.remove(WRITE_PROBE);
+  } catch (cause) {
+    if (cause instanceof InfoBatchError) throw cause;
+    throw new InfoBatchError('INVALID_OPTION', `The checkpoint storage passed to ${where} cannot be written (${(cause as Error).message}); nothing was trained. Give a storage this run can write to.`, { cause });
+  }
+}
+
+async function claimStorage(where: string, storage: CheckpointStorage): Promise<() => Promise<void>> {
+  if (storagesInUse.has(storage)) {
+    throw new InfoBatchError('INVALID_STATE', `The checkpoint storage passed to ${where} is in use by another run of this process; two runs on one checkpoint would overwrite each other's checkpoints. Wait until that run ends, or give this one another storage.`);
+  }
+  storagesInUse.add(storage);
+  try {
+    if (typeof storage.lock === 'function') {
+      const unlock = await storage.lock(where);
+      if (typeof unlock !== 'function') {
+        throw new InfoBatchError('INVALID_TYPE', `'checkpoint.storage.lock()' used by ${where} must resolve to a release function but resolved to ${describeValue(unlock)}.`);
+      }
+      return async () => {
+        storagesInUse.delete(storage);
+        await unlock();
+      };
+    }
+  } catch (error) {
+    storagesInUse.delete(storage);
+    throw error;
+  }
+  return async () => {
+    storagesInUse.delete(storage);
+  };
 }
 
 /**
@@ -359,9 +423,6 @@ async function removeLeftovers(storage: CheckpointStorage, keep: ReadonlySet<str
  */
 async function restore(where: string, storage: CheckpointStorage, body: ManifestBody, ctx: RunCheckpointContext): Promise<void> {
   const { model, optimizer, ibt, numSamples, epochs, batchSize } = ctx;
-  if (body.where !== where) {
-    throw new InfoBatchError('CHECKPOINT_MISMATCH', `The run checkpoint read by ${where} was written by ${body.where}; resume it with the same function.`);
-  }
   const { run } = body;
   if (run.numSamples !== numSamples || run.epochs !== epochs || run.batchSize !== batchSize) {
     throw new InfoBatchError('CHECKPOINT_MISMATCH', `The run checkpoint read by ${where} is of a run with ${run.numSamples} samples, ${run.epochs} epochs and batchSize ${run.batchSize}, but this call has ${numSamples}, ${epochs} and ${batchSize}; resume with the same arguments, or use another checkpoint folder.`);
@@ -432,14 +493,24 @@ export async function openRunCheckpoint(option: RunCheckpointOptions, ctx: RunCh
   }
   hiddenVariables(optimizer);
   modelVariables(ctx.model, where);
+  // The run holds the storage from here until it settles (released with its model claim).
+  const claim = claimOf(ctx.model);
+  if (claim === undefined) throw new InfoBatchError('INVALID_STATE', `${where} opened a run checkpoint without holding its model; this is a bug in infobatch.`);
+  claim.atRelease(await claimStorage(where, storage));
   const manifestBytes = await storage.read(MANIFEST);
   let body: ManifestBody | undefined;
   if (manifestBytes !== undefined) {
     body = parseManifest(where, manifestBytes);
+    if (body.where !== where) {
+      throw new InfoBatchError('CHECKPOINT_MISMATCH', `The run checkpoint read by ${where} was written by ${body.where}; resume it with ${body.where}, or give ${where} another checkpoint folder (or storage). Nothing was changed.`);
+    }
     if (!ctx.isFrontState(body.front)) throw corrupt(where, `its saved history is not one ${where} writes (got ${describeValue(body.front)})`);
-    await restore(where, storage, body, ctx);
   }
-  await removeLeftovers(storage, new Set(body === undefined ? [] : PAYLOADS.map((k) => body!.files[k].name)));
+  // Listed, and checked writable, before anything is restored, so that such a storage fails first.
+  const names = await listNames(where, storage);
+  if (body?.finished !== true) await assertWritable(where, storage);
+  if (body !== undefined) await restore(where, storage, body, ctx);
+  await removeLeftovers(storage, new Set(body === undefined ? [] : PAYLOADS.map((k) => body!.files[k].name)), names);
   const checkpointer = new RunCheckpointer(storage, option, ctx, body?.sequence ?? 0, body?.stepsDone ?? 0);
   if (body === undefined) return { checkpointer };
   return { checkpointer, resumed: { next: body.next, finished: body.finished, epochLossSum: body.epochLossSum, front: body.front } };
@@ -532,6 +603,6 @@ export class RunCheckpointer implements EngineCheckpointer {
     const manifest = { format: FORMAT, version: RUN_CHECKPOINT_VERSION, crc32: crc32(new TextEncoder().encode(canonicalJson(encoded))), body: encoded };
     await this.storage.write(MANIFEST, new TextEncoder().encode(JSON.stringify(manifest)));
     this.sequence = sequence;
-    await removeLeftovers(this.storage, new Set(PAYLOADS.map((k) => files[k].name)));
+    await removeLeftovers(this.storage, new Set(PAYLOADS.map((k) => files[k].name)), await listNames(where, this.storage));
   }
 }

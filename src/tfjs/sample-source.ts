@@ -40,9 +40,17 @@ export interface SampleSource {
   readonly size: number;
   /**
    * The samples `indices` (in that order), inputs and targets along axis 0. The returned tensors
-   * are handed over: the training loop disposes them after the step. `indices` is a fresh copy.
+   * are handed over: the training loop disposes them after the step, so each call must return
+   * new tensors (not cached ones, not tensors it disposes itself; `tf.clone` a cached tensor).
+   * `indices` is a fresh copy.
    */
   gather(indices: Int32Array): SourceBatch | Promise<SourceBatch>;
+  /**
+   * Longest wait for one `gather`, in milliseconds: a gather that has not settled by then stops
+   * the run with an InfoBatchError `'TIMEOUT'` (its tensors, if it settles later, are disposed).
+   * @defaultValue no limit
+   */
+  readonly gatherTimeoutMs?: number;
 }
 
 /** Whether `value` has the shape of a {@link SampleSource}. @internal */
@@ -116,22 +124,60 @@ export function tensorLoader(x: tf.Tensor, y: tf.Tensor): BatchLoader {
 
 /**
  * Batches from a {@link SampleSource}, checked: `gather` must return `{ xs, ys }` tensors with
- * one row per requested id. A bad result is disposed and reported as an InfoBatchError.
+ * one row per requested id, new ones (a tensor returned before, or already disposed, would be
+ * used after the loop disposed it), within `gatherTimeoutMs`. A bad result is disposed and
+ * reported as an InfoBatchError.
  * @internal
  */
 export function sourceLoader(source: SampleSource, where: string): BatchLoader {
+  const timeoutMs = source.gatherTimeoutMs;
+  if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs > 0)) {
+    throw new InfoBatchError('OUT_OF_RANGE', `'source.gatherTimeoutMs' passed to ${where} must be a number of milliseconds > 0 (or Infinity, or left out, for no limit) but got ${describeValue(timeoutMs)}.`);
+  }
+  /** Every tensor handed to the loop so far: a source must not return one of them again. */
+  const handedOut = new WeakSet<tf.Tensor>();
+  const gather = (indices: Int32Array): Promise<unknown> => {
+    const pending = Promise.resolve().then(() => source.gather(Int32Array.from(indices)));
+    if (timeoutMs === undefined || timeoutMs === Infinity) return pending;
+    return new Promise((resolve, reject) => {
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        const first = indices.length > 0 ? ` (sample ids ${Array.from(indices.subarray(0, 3)).join(', ')}${indices.length > 3 ? ', …' : ''})` : '';
+        reject(new InfoBatchError('TIMEOUT', `'source.gather' passed to ${where} did not settle within gatherTimeoutMs = ${timeoutMs} ms for a batch of ${indices.length} samples${first}; the run was stopped. Raise 'gatherTimeoutMs' if your storage is that slow.`));
+      }, timeoutMs);
+      pending.then((result) => {
+        clearTimeout(timer);
+        if (!timedOut) resolve(result);
+        else if (typeof result === 'object' && result !== null) tf.dispose(Object.values(result).filter(isTensorLike)); // settled too late: not used
+      }, (error: unknown) => {
+        clearTimeout(timer);
+        if (!timedOut) reject(error);
+      });
+    });
+  };
   return {
     async load(indices: Int32Array): Promise<BatchTensors> {
-      const result: unknown = await source.gather(Int32Array.from(indices));
+      const result: unknown = await gather(indices);
       const { xs, ys } = (typeof result === 'object' && result !== null ? result : {}) as { xs?: unknown; ys?: unknown };
       if (!isTensorLike(xs) || !isTensorLike(ys)) {
-        tf.dispose([xs, ys].filter(isTensorLike));
+        tf.dispose([xs, ys].filter((t): t is tf.Tensor => isTensorLike(t) && !t.isDisposed && !handedOut.has(t)));
         throw new InfoBatchError('INVALID_TYPE', `'source.gather' passed to ${where} must return { xs: tf.Tensor, ys: tf.Tensor } but returned ${describeValue(result)}${typeof result === 'object' && result !== null ? ` with xs: ${describeValue(xs)}, ys: ${describeValue(ys)}` : ''}.`);
+      }
+      const reused = ([['xs', xs], ['ys', ys]] as const).find(([, t]) => t.isDisposed || handedOut.has(t));
+      if (reused !== undefined) {
+        // Not disposed here: the tensor is not the loop's (or no longer exists).
+        const other = reused[1] === xs ? ys : xs;
+        if (other !== reused[1] && !other.isDisposed && !handedOut.has(other)) other.dispose();
+        const [name, tensor] = reused;
+        throw new InfoBatchError('INVALID_DATA', `'source.gather' passed to ${where} returned ${handedOut.has(tensor) ? `a tensor it had returned before${tensor.isDisposed ? ' (and the loop has disposed since)' : ''}` : 'a disposed tensor'} as ${name} (shape [${tensor.shape.join(', ')}]) for a batch of ${indices.length} samples. The training loop owns and disposes the tensors gather returns, so each call must return new ones: build them per batch, or return tf.clone() of a cached tensor.`);
       }
       if (xs.rank < 1 || ys.rank < 1 || xs.shape[0] !== indices.length || ys.shape[0] !== indices.length) {
         tf.dispose([xs, ys]);
         throw new InfoBatchError('SHAPE_MISMATCH', `'source.gather' passed to ${where} was asked for ${indices.length} samples but returned xs of shape [${xs.shape.join(', ')}] and ys of shape [${ys.shape.join(', ')}]; both need ${indices.length} rows along axis 0.`);
       }
+      handedOut.add(xs);
+      handedOut.add(ys);
       return { xs, ys };
     },
   };

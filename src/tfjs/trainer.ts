@@ -13,6 +13,7 @@ import type { StepSchedule } from './schedules.js';
 import { assertRunCheckpointOptions, openRunCheckpoint, type RunCheckpointOptions } from './run-checkpoint.js';
 import { tensorLoader } from './sample-source.js';
 import { resolveWorkers, startWorkers, type WorkersOptions } from './parallel/workers-option.js';
+import { claimModel, type ModelClaim } from './run-claim.js';
 
 export type { EpochLearningRate, EpochMetrics, PerSampleLoss, PerSampleScore, TrainableModel } from './engine.js';
 export type { CheckpointStorage, RunCheckpointOptions } from './run-checkpoint.js';
@@ -197,9 +198,19 @@ function validate(model: TrainableModel, data: TrainingData, options: TrainOptio
  * console.log(result.summary.savedFraction);
  * ```
  */
-export async function trainWithInfoBatch(model: TrainableModel, data: TrainingData, options: TrainOptions): Promise<TrainResult> {
+export function trainWithInfoBatch(model: TrainableModel, data: TrainingData, options: TrainOptions): Promise<TrainResult> {
+  let claim: ModelClaim;
+  try {
+    validate(model, data, options);
+    claim = claimModel('trainWithInfoBatch', model); // synchronously: a second run on this model is refused here
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return train(model, data, options).finally(() => claim.release());
+}
+
+async function train(model: TrainableModel, data: TrainingData, options: TrainOptions): Promise<TrainResult> {
   const where = 'trainWithInfoBatch';
-  validate(model, data, options);
   const { epochs, batchSize, optimizer, loss, score, infobatch, learningRate, initialEpoch = 0, callbacks = {}, evaluate, checkpoint, workers, rescaleMode = 'auto' } = options;
   assertRescaleMode(where, 'rescaleMode', rescaleMode);
   const parallel = resolveWorkers(where, model, loss, workers);

@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serializeResults } from '../../src/experiments/results-file.js';
 import { syntheticResults } from '../experiments/fixtures/synthetic-results.js';
 import { FAST_WASM_KERNELS_NAME } from '../../src/tfjs/wasm-kernels.js';
 
@@ -99,6 +100,19 @@ describe('infobatch report', () => {
     const none = await cli(['report', nullFile]);
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/null\.json must hold a results object .* but holds null/);
+  });
+
+  it('refuses a results file edited since infobatch wrote it (exit code 1), and writes no report for it', async () => {
+    await mkdir(join(dir, 'tampered'));
+    const path = join(dir, 'tampered', 'results.json');
+    const written = JSON.parse(serializeResults(a)) as typeof a;
+    written.runs[0]!.final.testAccuracy = 0.99;
+    await writeFile(path, JSON.stringify(written));
+    const result = await cli(['report', path]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${path} has been modified or damaged since infobatch wrote it`);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(await readdir(join(dir, 'tampered'))).toEqual(['results.json']);
   });
 });
 

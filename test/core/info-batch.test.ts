@@ -306,6 +306,8 @@ describe('bad input', () => {
     [{ numSamples: 0, numEpochs: 5 }, 'OUT_OF_RANGE', /'numSamples'.*\[1, 2147483647\].*got 0/],
     [{ numSamples: 2.5, numEpochs: 5 }, 'INVALID_TYPE', /'numSamples'.*integer.*got 2.5/],
     [{ numSamples: 10, numEpochs: -1 }, 'OUT_OF_RANGE', /'numEpochs'.*got -1/],
+    // 1e8 epochs would keep 400 MB of plan lengths for 10 samples: refused before anything is allocated.
+    [{ numSamples: 10, numEpochs: 1e8 }, 'OUT_OF_RANGE', /'numEpochs'.*\[1, 1000000\].*got 100000000/],
     [{ numSamples: 10, numEpochs: 5, pruneRatio: 1 }, 'OUT_OF_RANGE', /'pruneRatio'.*\[0, 1\).*got 1/],
     [{ numSamples: 10, numEpochs: 5, pruneRatio: -0.1 }, 'OUT_OF_RANGE', /'pruneRatio'.*got -0.1/],
     [{ numSamples: 10, numEpochs: 5, pruneRatio: Number.NaN }, 'OUT_OF_RANGE', /'pruneRatio'.*got NaN/],

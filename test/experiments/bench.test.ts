@@ -7,6 +7,7 @@ import { runBench, type BenchOptions } from '../../src/experiments/bench.js';
 import { mergeResults } from '../../src/experiments/merge-results.js';
 import { parsePolicySpecs } from '../../src/experiments/policy-spec.js';
 import type { BenchResults } from '../../src/experiments/results.js';
+import { serializeResults } from '../../src/experiments/results-file.js';
 import { selectBackend } from '../../src/tfjs/backend.js';
 
 // A smoke configuration of the harness: the built-in synthetic data, a few hundred samples.
@@ -84,7 +85,7 @@ describe('runBench', () => {
     const path = join(out, 'results.json');
     const complete = JSON.parse(await readFile(path, 'utf8')) as BenchResults;
     const interrupted = { ...complete, runs: complete.runs.slice(0, 3) };
-    await writeFile(path, JSON.stringify(interrupted));
+    await writeFile(path, serializeResults(interrupted)); // what the bench wrote after its third run
     const trained: string[] = [];
     const resumed = await runBench({ ...options(out), onEpoch: (run, record) => record.epoch === 0 && trained.push(`${run.label}/${run.seed}`) });
     expect(trained).toHaveLength(5);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InfoBatchError } from '../../src/core/errors.js';
-import { parseResults, readResultsFile } from '../../src/experiments/results-file.js';
+import { parseResults, readResultsFile, serializeResults } from '../../src/experiments/results-file.js';
 import { syntheticResults } from './fixtures/synthetic-results.js';
 
 let dir: string;
@@ -52,6 +52,28 @@ describe('readResultsFile', () => {
     const badMachine = syntheticResults();
     (badMachine.runs[0] as unknown as Record<string, unknown>)['machine'] = { cpuModel: 7 };
     await refused(JSON.stringify(badMachine), /runs\[0\]\.machine/);
+  });
+
+  it('reads back what serializeResults wrote, and refuses it once edited (its CRC-32 no longer matches)', async () => {
+    const results = syntheticResults();
+    const text = serializeResults(results);
+    expect(JSON.parse(text)).toHaveProperty('integrity.crc32');
+    expect(parseResults(text, 'results.json')).toEqual(JSON.parse(JSON.stringify(results)));
+    const edited = JSON.parse(text) as { runs: Array<{ final: { testAccuracy: number } }> };
+    edited.runs[0]!.final.testAccuracy += 0.01;
+    await refused(JSON.stringify(edited), /has been modified or damaged since infobatch wrote it: its integrity CRC-32 is \d+ but its contents give \d+/);
+  });
+
+  it('refuses values no run produces, and a run recorded twice', async () => {
+    const negative = syntheticResults();
+    negative.runs[1]!.final.samplesForwarded = -5;
+    await refused(JSON.stringify(negative), /runs\[1\]\.final\.samplesForwarded' must be a whole number >= 0 but is -5/);
+    const saved = syntheticResults();
+    saved.runs[0]!.final.savedFraction = 1.5;
+    await refused(JSON.stringify(saved), /runs\[0\]\.final\.savedFraction' must be a finite fraction <= 1/);
+    const twice = syntheticResults();
+    twice.runs.push({ ...twice.runs[0]! });
+    await refused(JSON.stringify(twice), new RegExp(`runs\\[${twice.runs.length - 1}\\]' must be the only run of policy`));
   });
 
   it('says when the file does not exist', async () => {

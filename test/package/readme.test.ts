@@ -9,11 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
 
-/** The text of the section under `heading` (up to the next heading of any level). */
-function section(heading: string): string {
-  const start = readme.indexOf(heading);
+// The repository's long-form guide (README links it), for the snippets that moved there.
+const reference = readFileSync(join(root, 'docs', 'reference.md'), 'utf8');
+
+/** The text of the section under `heading` (up to the next heading of any level), in `text` (the README by default). */
+function section(heading: string, text: string = readme): string {
+  const start = text.indexOf(heading);
   if (start < 0) return '';
-  const rest = readme.slice(start + heading.length);
+  const rest = text.slice(start + heading.length);
   const end = rest.search(/\n#{2,3} /);
   return end < 0 ? rest : rest.slice(0, end);
 }
@@ -64,6 +67,60 @@ await ibt.flush();
 const leaked = tf.memory().numTensors - tensorsBefore - ${stateTensors};
 const accuracy = tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(model.predict(xsAll) as tf.Tensor, 1), tf.argMax(ysAll, 1)), 'float32')).dataSync()[0]);
 console.log(JSON.stringify({ accuracy, leaked, summary: ibt.summary(), rescale: ibt.rescaleFor(optimizer).mode }));
+`;
+
+// "Train on every core": its ts block, run as written on the backend @tensorflow/tfjs picks in
+// Node by itself (cpu): no selectBackend, so the worker threads must load that backend alone.
+const coresSnippet = codeBlocks(section('## Train on every core', reference), 'ts')[0] ?? '';
+const coresProgram = `
+${coresSnippet.split('\n').filter((line) => line.startsWith('import ')).join('\n')}
+${data}
+const x = xsAll, y = ysAll;
+// Logits, as softmaxCrossEntropy takes.
+const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 2, kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) })] });
+${coresSnippet.split('\n').filter((line) => !line.startsWith('import ')).join('\n')}
+const accuracy = tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(model.predict(xsAll) as tf.Tensor, 1), tf.argMax(ysAll, 1)), 'float32')).dataSync()[0]);
+console.log(JSON.stringify({ backend: tf.getBackend(), accuracy }));
+`;
+
+// The same loop, with the model throwing inside the step after its 5th forward pass: the harness
+// disposes the batch the loop was holding (the README's loop disposes it only after a step), and
+// nothing else may be left behind (a bare optimizer.minimize would leave the gradient tape's tensors).
+const loopThrowsProgram = `
+${loopImports}
+import { selectBackend } from 'infobatch/tfjs';
+
+await selectBackend();
+${data}
+const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 8, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }), tf.layers.dense({ units: 2, kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) })] });
+const optimizer = tf.train.sgd(0.1);
+let held: tf.Tensor[] = [];
+function gatherBatch(indices: Int32Array) {
+  const batch = tf.tidy(() => {
+    const ids = tf.tensor1d(indices, 'int32');
+    return { xs: tf.gather(xsAll, ids), ys: tf.gather(ysAll, ids) };
+  });
+  held = [batch.xs, batch.ys];
+  return batch;
+}
+const apply = model.apply.bind(model);
+let calls = 0;
+model.apply = ((inputs: tf.Tensor, kwargs: Record<string, unknown>) => {
+  const output = apply(inputs, kwargs); // the forward pass runs, its tensors taped for the gradient
+  if (++calls === 5) throw new Error('injected fault');
+  return output;
+}) as typeof model.apply;
+const tensorsBefore = tf.memory().numTensors;
+let message = '';
+let ibt!: InfoBatchTfjs;
+try {
+${loop.replace('const ibt =', 'ibt =')}
+} catch (error) {
+  message = (error as Error).message;
+  tf.dispose(held);
+}
+await ibt.flush();
+console.log(JSON.stringify({ message, leaked: tf.memory().numTensors - tensorsBefore }));
 `;
 
 const fitProgram = `
@@ -133,10 +190,12 @@ describe('README', () => {
     writeFileSync(join(dir, 'readme-fit.ts'), fitProgram);
     writeFileSync(join(dir, 'readme-loop-calls.ts'), loopCallsProgram);
     writeFileSync(join(dir, 'readme-fit-fast.ts'), fastFitProgram);
+    writeFileSync(join(dir, 'readme-cores.ts'), coresProgram);
+    writeFileSync(join(dir, 'readme-loop-throws.ts'), loopThrowsProgram);
     // Type-check them as a user's strict project would, against the built declarations.
     writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
       compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, types: [], lib: ['ES2022', 'DOM'] },
-      files: ['readme-loop.ts', 'readme-loop-adam.ts', 'readme-fit.ts', 'readme-loop-calls.ts', 'readme-fit-fast.ts'],
+      files: ['readme-loop.ts', 'readme-loop-adam.ts', 'readme-fit.ts', 'readme-loop-calls.ts', 'readme-fit-fast.ts', 'readme-cores.ts', 'readme-loop-throws.ts'],
     }));
     execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { cwd: root, stdio: 'pipe' });
   }, 120_000);
@@ -199,5 +258,20 @@ describe('README', () => {
     expect(result.accuracy).toBeGreaterThan(0.8);
     expect(result.leaked).toBe(0);
     expect(result.summary.samplesVisited).toBeLessThan(result.summary.fullDataSamples);
+  }, 60_000);
+
+  it('has a "Train on every core" snippet that trains with worker threads on the cpu backend, as written', () => {
+    expect(coresSnippet).toContain('workers: 2');
+    expect(coresSnippet).not.toContain('selectBackend');
+    const result = run('readme-cores.ts') as { backend: string; accuracy: number };
+    expect(result.backend).toBe('cpu');
+    expect(result.accuracy).toBeGreaterThan(0.8);
+  }, 120_000);
+
+  it('has a loop that leaves no tensor behind when the model throws inside a step', () => {
+    expect(loop).toContain('ibt.minimize(optimizer, batch, ');
+    const result = run('readme-loop-throws.ts') as { message: string; leaked: number };
+    expect(result.message).toBe('injected fault');
+    expect(result.leaked).toBe(0);
   }, 60_000);
 });

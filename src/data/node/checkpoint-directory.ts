@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { CheckpointStorage } from '../../core/checkpoint-storage.js';
 import { describeValue, InfoBatchError } from '../../core/errors.js';
 import { ensureDirectory, writeAtomically } from './atomic-write.js';
+import { lockFolder } from './folder-lock.js';
 
 function errorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
@@ -17,7 +18,8 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /**
  * A checkpoint storage in the folder `dir` (created on the first write). Names are plain file
- * names (no separators); writes are atomic and durable.
+ * names (no separators); writes are atomic and durable. `lock` claims the folder for one run with
+ * a lock file (`infobatch.lock`: process id and host), across processes.
  * @param dir - the folder.
  * @returns a {@link CheckpointStorage}.
  * @throws InfoBatchError 'INVALID_TYPE' when `dir` is not a non-empty string; the methods throw
@@ -50,6 +52,9 @@ export function directoryStorage(dir: string): CheckpointStorage {
         const code = errorCode(cause);
         if (code === 'ENOENT') return undefined;
         if (code === 'ENOTDIR') notAFolder(cause);
+        if (code === 'EISDIR') {
+          throw new InfoBatchError('INVALID_DATA', `Checkpoint file ${JSON.stringify(path(name))} is a folder, not a file; remove it (if nothing in it is yours) or choose another checkpoint folder.`, { cause });
+        }
         throw cause;
       }
     },
@@ -66,6 +71,9 @@ export function directoryStorage(dir: string): CheckpointStorage {
         if (code === 'ENOTDIR') notAFolder(cause);
         throw cause;
       }
+    },
+    lock(holder) {
+      return lockFolder(dir, holder);
     },
     async remove(name) {
       try {

@@ -29,12 +29,16 @@ export interface ParallelRunnerOptions {
   readonly where: string;
   /** Extra per-step scalars from `(yTrue, yPred)` (compiled metrics); replicas then send their outputs. */
   readonly extras?: ((yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Scalar[]) | undefined;
+  /** Longest wait for a replica's answer, in milliseconds (Infinity: no limit). @defaultValue Infinity */
+  readonly timeoutMs?: number | undefined;
 }
 
 interface Pending {
   readonly expect: FromReplica['type'];
   resolve(message: FromReplica): void;
   reject(error: unknown): void;
+  /** The timer of {@link ParallelRunnerOptions.timeoutMs}, cleared on the answer. */
+  timer?: ReturnType<typeof setTimeout>;
 }
 
 /** A batch tensor's values, read once per step. */
@@ -248,9 +252,16 @@ export class ParallelStepRunner implements StepRunner {
   /** Sends one request to every rank and waits for all replies of type `expect`. */
   private all(make: (rank: number) => ToReplica | { message: ToReplica; transfer: ArrayBuffer[] }, expect: FromReplica['type']): Promise<FromReplica[]> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
+    const timeoutMs = this.options.timeoutMs ?? Infinity;
     return Promise.all(this.options.endpoints.map((endpoint, e) => new Promise<FromReplica>((resolve, reject) => {
       const rank = e + this.offset;
-      this.pending[e] = { expect, resolve, reject };
+      const pending: Pending = { expect, resolve, reject };
+      this.pending[e] = pending;
+      if (timeoutMs !== Infinity) {
+        pending.timer = setTimeout(() => {
+          if (this.pending[e] === pending) this.fail(rank, new Error(`it did not answer within workers.timeoutMs = ${timeoutMs} ms (it may be hung; raise timeoutMs if its work takes longer)`));
+        }, timeoutMs);
+      }
       try {
         const made = make(rank);
         if ('message' in made) endpoint.post(made.message, made.transfer);
@@ -272,6 +283,7 @@ export class ParallelStepRunner implements StepRunner {
       return;
     }
     this.pending[rank - this.offset] = undefined;
+    clearTimeout(pending.timer);
     pending.resolve(message);
   }
 
@@ -287,6 +299,7 @@ export class ParallelStepRunner implements StepRunner {
       const failure = this.failure;
       this.pending.forEach((pending, r) => {
         this.pending[r] = undefined;
+        clearTimeout(pending?.timer);
         // Reject only once every replica is stopped, so no thread outlives the error.
         if (pending !== undefined) void closed.then(() => pending.reject(failure));
       });

@@ -19,7 +19,9 @@ import type { BuiltInLossName, ReplicaEndpoint, ReplicaSpec } from './protocol.j
 export interface WorkersOptions {
   /**
    * Number of replicas (e.g. the number of cores). 1 trains on this thread. With the default Node
-   * worker threads, this thread is rank 0 and `count − 1` threads are started.
+   * worker threads, this thread is rank 0 and `count − 1` threads are started, and `count` is at
+   * most `os.availableParallelism()` (more threads than cores train no faster and cost about 70 MB
+   * each); with `spawn`, at most 1024.
    */
   readonly count: number;
   /**
@@ -44,7 +46,35 @@ export interface WorkersOptions {
    * @defaultValue Node worker threads
    */
   readonly spawn?: (count: number) => Promise<readonly ReplicaEndpoint[]>;
+  /**
+   * Longest wait for a replica's answer (to its start, to each step, to the epoch-end check), in
+   * milliseconds: a replica that has not answered by then stops the run with `'WORKER_FAILED'`,
+   * every replica stopped, instead of a run that waits forever on a hung thread. Raise it for
+   * models whose step, or whose start in a replica, takes longer.
+   * @defaultValue 300000 (five minutes)
+   */
+  readonly timeoutMs?: number;
 }
+
+/** Most endpoints a `workers.spawn` transport may return (replicas on other machines). @internal */
+const MAX_ENDPOINTS = 1024;
+
+/**
+ * How many threads this machine runs at once, in Node (`os.availableParallelism()`): the limit of
+ * `workers` with Node worker threads. Measured on a 2-core machine with the built package (wasm,
+ * a small MLP): each replica thread adds 65–75 MB RSS (4 workers 406 MB, 8 workers 675 MB, 16
+ * workers 1,152 MB, against 195 MB on one thread), and threads beyond the cores share them, so a
+ * step, which waits for the slowest rank, gets no faster. Undefined outside Node.
+ */
+function nodeCores(): number | undefined {
+  if (!isNode()) return undefined;
+  const os = (process as unknown as { getBuiltinModule?: (id: string) => { availableParallelism?: () => number; cpus(): unknown[] } | undefined }).getBuiltinModule?.('node:os');
+  if (os === undefined) return undefined;
+  return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
+}
+
+/** Default of {@link WorkersOptions.timeoutMs}. @internal */
+export const DEFAULT_WORKER_TIMEOUT_MS = 300_000;
 
 /** A validated `workers` option. @internal */
 export interface ResolvedWorkers {
@@ -53,6 +83,8 @@ export interface ResolvedWorkers {
   readonly loss: PerSampleLoss;
   readonly replica: ReplicaSpec;
   readonly spawn: ((count: number) => Promise<readonly ReplicaEndpoint[]>) | undefined;
+  /** See {@link WorkersOptions.timeoutMs}. */
+  readonly timeoutMs: number;
 }
 
 const BUILT_IN: ReadonlyArray<readonly [BuiltInLossName, unknown]> = [
@@ -74,10 +106,19 @@ export function resolveWorkers(where: string, model: TrainableModel, loss: PerSa
   const bag: WorkersOptions = typeof option === 'number' ? { count: option } : (option as WorkersOptions);
   if (typeof option !== 'number') {
     assertOptionBag(where, 'workers', option);
-    assertKnownKeys(`${where} workers`, option, ['count', 'replica', 'loss', 'spawn']);
+    assertKnownKeys(`${where} workers`, option, ['count', 'replica', 'loss', 'spawn', 'timeoutMs']);
   }
-  assertInteger(where, typeof option === 'number' ? 'workers' : 'workers.count', bag.count, 1, 1024);
+  const { timeoutMs = DEFAULT_WORKER_TIMEOUT_MS } = bag;
+  if (!(typeof timeoutMs === 'number' && timeoutMs > 0)) {
+    throw new InfoBatchError('OUT_OF_RANGE', `'workers.timeoutMs' passed to ${where} must be a number of milliseconds > 0 (Infinity: no limit) but got ${describeValue(timeoutMs)}.`);
+  }
+  const countName = typeof option === 'number' ? 'workers' : 'workers.count';
+  assertInteger(where, countName, bag.count, 1, MAX_ENDPOINTS);
   if (bag.count === 1) return undefined;
+  const cores = bag.spawn === undefined ? nodeCores() : undefined;
+  if (cores !== undefined && bag.count > cores) {
+    throw new InfoBatchError('OUT_OF_RANGE', `${countName === 'workers' ? "'workers'" : "'workers.count'"} passed to ${where} is ${bag.count}, but this machine runs ${cores} threads at once (os.availableParallelism()): Node worker threads beyond that share the cores, so they train no faster, and each costs about 70 MB. Pass at most ${cores} (e.g. os.availableParallelism()), or your own workers.spawn to train across machines.`);
+  }
   if (bag.spawn !== undefined && typeof bag.spawn !== 'function') {
     throw new InfoBatchError('INVALID_TYPE', `'workers.spawn' passed to ${where} must be a function (count) => Promise<ReplicaEndpoint[]> but got ${describeValue(bag.spawn)}.`);
   }
@@ -103,7 +144,7 @@ export function resolveWorkers(where: string, model: TrainableModel, loss: PerSa
       if (typeof name !== 'string') {
         throw new InfoBatchError('INVALID_OPTION', `'workers' passed to ${where} needs the model compiled with its loss given by name (e.g. loss: 'categoricalCrossentropy'), so that worker threads can compile the same loss; got ${describeValue(name)}. Pass workers.replica to build model and loss in the workers yourself.`);
       }
-      return { count: bag.count, loss, replica: { kind: 'layers', topology: model.toJSON(null, false), loss: { compiled: name } }, spawn: bag.spawn };
+      return { count: bag.count, loss, replica: { kind: 'layers', topology: model.toJSON(null, false), loss: { compiled: name } }, spawn: bag.spawn, timeoutMs };
     }
     const named = bag.loss ?? BUILT_IN.find(([, fn]) => fn === loss)?.[0];
     if (named === undefined || !BUILT_IN.some(([name]) => name === named)) {
@@ -111,7 +152,7 @@ export function resolveWorkers(where: string, model: TrainableModel, loss: PerSa
     }
     replica = { kind: 'layers', topology: model.toJSON(null, false), loss: named };
   }
-  return { count: bag.count, loss, replica, spawn: bag.spawn };
+  return { count: bag.count, loss, replica, spawn: bag.spawn, timeoutMs };
 }
 
 /** Imports a Node-only module, hidden from bundlers. */
@@ -131,12 +172,12 @@ export async function startWorkers(where: string, workers: ResolvedWorkers, mode
     const own = import.meta.url.endsWith('.ts') ? './spawn-node.ts' : './spawn-node.js';
     const node = await importNodeOnly<{ spawnNodeReplicas(count: number): Promise<ReplicaEndpoint[]> }>(new URL(own, import.meta.url).href);
     const endpoints = await node.spawnNodeReplicas(workers.count - 1);
-    return ParallelStepRunner.start({ endpoints, local: { model, loss: workers.loss, variables, where }, replica: workers.replica, variables, optimizer, ibt, where, extras });
+    return ParallelStepRunner.start({ endpoints, local: { model, loss: workers.loss, variables, where }, replica: workers.replica, variables, optimizer, ibt, where, extras, timeoutMs: workers.timeoutMs });
   }
   const endpoints = await workers.spawn(workers.count);
   if (!Array.isArray(endpoints) || endpoints.length !== workers.count) {
     await Promise.all((Array.isArray(endpoints) ? endpoints : []).map((e: ReplicaEndpoint) => e.terminate().catch(() => undefined)));
     throw new InfoBatchError('INVALID_STATE', `'workers.spawn' passed to ${where} must return ${workers.count} endpoints but returned ${describeValue(endpoints)}.`);
   }
-  return ParallelStepRunner.start({ endpoints, replica: workers.replica, variables, optimizer, ibt, where, extras });
+  return ParallelStepRunner.start({ endpoints, replica: workers.replica, variables, optimizer, ibt, where, extras, timeoutMs: workers.timeoutMs });
 }
