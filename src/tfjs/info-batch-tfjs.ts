@@ -319,12 +319,11 @@ export class InfoBatchTfjs {
     const recorded = scores !== undefined && typeof scores !== 'function' ? scores : perSampleLoss;
     const shape = perSampleLoss.shape;
     const denominator = objectiveDenominator(weights, mode);
-    // Full-data batches (every weight 1) skip the multiplication: the same sum, two ops fewer a step.
-    let unweighted = true;
-    for (let j = 0; j < size && unweighted; j++) unweighted = weights[j] === 1;
     const { objective, copy } = tf.tidy(() => {
       const flat = shape.length === 1 ? perSampleLoss : tf.reshape(perSampleLoss, [size]);
-      const weighted = tf.div(tf.sum(unweighted ? flat : tf.mul(flat, tf.tensor1d(weights, 'float32'))), denominator) as tf.Scalar;
+      // The multiplication stays when every weight is 1: skipping it changed how a CPU-resident loss
+      // is read back on webgl/webgpu (the browser test's out-of-order read check failed without it).
+      const weighted = tf.div(tf.sum(tf.mul(flat, tf.tensor1d(weights, 'float32'))), denominator) as tf.Scalar;
       // The record is read off the gradient path: a copy, as float32, whatever the scores' dtype.
       const kept = recorded === perSampleLoss ? flat : tf.reshape(recorded, [size]);
       return { objective: weighted, copy: kept.dtype === 'float32' ? tf.clone(kept) : tf.cast(kept, 'float32') };
