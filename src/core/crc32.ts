@@ -12,10 +12,14 @@ function crcTable(): Uint32Array {
   return table;
 }
 
-/** CRC-32 (IEEE 802.3, as in zlib) of `bytes`, as an unsigned integer. @internal */
-export function crc32(bytes: Uint8Array): number {
+/**
+ * CRC-32 (IEEE 802.3, as in zlib) of `bytes`, as an unsigned integer; with `previous`, the CRC-32
+ * of the bytes that gave `previous` followed by `bytes` (so a stream can be checked in pieces).
+ * @internal
+ */
+export function crc32(bytes: Uint8Array, previous = 0): number {
   const t = crcTable();
-  let c = 0xffffffff;
+  let c = (previous ^ 0xffffffff) >>> 0;
   for (let i = 0; i < bytes.length; i++) c = t[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }

@@ -1,12 +1,14 @@
 import { InfoBatchPolicy, type InfoBatchPolicyOptions } from '../policies/info-batch.js';
 import { createPolicy } from '../policies/registry.js';
 import { canonicalJson } from './canonical-json.js';
-import { decodeRunState, encodeRunState, runIdentity, type RunState } from './checkpoint-state.js';
-import { EpochPlan } from './epoch-plan.js';
+import { decodeRunState, encodeRunStateChunks, runIdentity, type PlanSource, type RunState } from './checkpoint-state.js';
+import { DEFAULT_CHUNK_BYTES } from './checkpoint.js';
+import { compactSelection, memberWords, type CompactBuffers } from './compact-plan.js';
+import { EpochPlan, type PlanStats } from './epoch-plan.js';
 import { describeValue, InfoBatchError } from './errors.js';
-import type { PolicyConfig, PolicySelection, PruningPolicy, SelectionBuffers } from './policy.js';
+import type { PolicyConfig, PolicySelection, PruningPolicy } from './policy.js';
 import { SeededRandom } from './random.js';
-import { shufflePlan, type ShuffleScratch } from './shuffle-plan.js';
+import { shuffleCompact, shufflePlan, type ShuffleScratch } from './shuffle-plan.js';
 import { assertScoreSmoothing, newestLossWeight, type ScoreSmoothing } from './score-smoothing.js';
 import type { ThresholdRule } from './threshold.js';
 import { assertArrayLike, assertInteger, assertKnownKeys, assertOptionBag } from './validate.js';
@@ -116,6 +118,33 @@ export interface BeginEpochOptions {
   readonly into?: PlanBuffers;
 }
 
+/** Options of {@link InfoBatch.saveStateChunks}. */
+export interface SaveStateChunksOptions {
+  /**
+   * Largest chunk, in bytes (at least 4).
+   * @defaultValue 4194304 (4 MiB)
+   */
+  readonly chunkBytes?: number;
+  /**
+   * Write every chunk into the same array instead of a new one: each chunk is then valid only
+   * until you ask for the next, so write it first. Saves a checkpoint of any size with one
+   * chunk of memory.
+   * @defaultValue false
+   */
+  readonly reuseChunk?: boolean;
+}
+
+/** The epoch last begun: how its plan is rebuilt, the plan object while it is held, the positions done. */
+interface InProgress {
+  readonly epoch: number;
+  position: number;
+  readonly pruning: boolean;
+  readonly stats: PlanStats;
+  readonly source: PlanSource;
+  /** The plan object, returned again as it is (made again from `source` after a restore). */
+  plan: EpochPlan | undefined;
+}
+
 /** Options of {@link InfoBatch.loadState}. */
 export interface LoadStateOptions {
   /** Policy instance to restore into; needed for policies that are not built in. */
@@ -130,6 +159,8 @@ const OPTION_KEYS = [
 /** Options of {@link InfoBatchOptions} that build the default {@link InfoBatchPolicy}. */
 const POLICY_OPTION_KEYS = ['pruneRatio', 'delta', 'threshold', 'targetSaving', 'maxPruneRatio'] as const;
 const MAX_SEED = 0xffffffff;
+/** Scores decoded by {@link InfoBatch.loadState}, taken over by the constructor it calls next. */
+let adoptedScores: Float32Array | undefined;
 /** Most epochs of a run: each has a plan length in the state and its checkpoints (4 MB at this limit). */
 const MAX_EPOCHS = 1_000_000;
 const FLOAT32_MAX = 3.4028234663852886e38;
@@ -165,15 +196,21 @@ export class InfoBatch {
   /** Whether negative losses are accepted. */
   readonly allowNegativeLosses: boolean;
 
-  private readonly scoreValues: Float32Array;
+  private scoreValues: Float32Array;
   private readonly plannedLengths: Int32Array;
   private lossesRecorded = 0;
-  /** The epoch last begun: its plan, as made, and the positions done (see markPosition). */
-  private inProgress: { plan: EpochPlan; position: number } | undefined;
-  /** Selection buffers lent to the policy, reused across epochs (made on first use). */
-  private selectionBuffers: SelectionBuffers | undefined;
+  /**
+   * The epoch last begun, kept to resume it exactly (see markPosition): its selection in compact
+   * form (about 1.1 bytes per sample) and the generator's state before its shuffle, from which
+   * the plan is rebuilt bit for bit, not the plan's arrays (8 bytes per kept sample).
+   */
+  private inProgress: InProgress | undefined;
   /** The shuffle's transient buffers, reused across epochs. */
   private readonly shuffleScratch: ShuffleScratch = {};
+  /** The compact form's buffers, reused from one epoch to the next. */
+  private compactBuffers: CompactBuffers | undefined;
+  /** Counts the changes of state, so that a checkpoint being written in chunks notices one. */
+  private changes = 0;
 
   constructor(options: InfoBatchOptions) {
     const where = 'new InfoBatch()';
@@ -217,7 +254,10 @@ export class InfoBatch {
     this.policy = chosenPolicy;
     this.scoreSmoothing = smoothing;
     this.allowNegativeLosses = allowNegativeLosses;
-    this.scoreValues = new Float32Array(numSamples).fill(Number.NaN);
+    // loadState hands over the scores it decoded, rather than have a second array made and filled.
+    const adopted = adoptedScores;
+    adoptedScores = undefined;
+    this.scoreValues = adopted?.length === numSamples ? adopted : new Float32Array(numSamples).fill(Number.NaN);
     this.plannedLengths = new Int32Array(numEpochs).fill(-1);
   }
 
@@ -234,9 +274,12 @@ export class InfoBatch {
    * plan is a function of the seed, the epoch and the scores when the epoch begins. The plan of
    * the epoch in progress (the one last begun) is made once: asking for that epoch again returns
    * the same plan, losses recorded since notwithstanding, also after {@link InfoBatch.loadState}
-   * (see {@link InfoBatch.resumePoint}); `into` is then not used. Beginning another epoch makes a
-   * new plan. Transient buffers are kept and reused, so planning every epoch with `into`
-   * allocates no new buffer.
+   * (see {@link InfoBatch.resumePoint}): the same object, or after a restore the same plan
+   * rebuilt (into `into` when given) from its compact form. Beginning another epoch lets go of
+   * the plan before, then makes a new one. Without `into`, the plan's arrays are views of new
+   * arrays of `numSamples` entries; with it, a steady-state epoch allocates no buffer. Besides the
+   * plan, the instance keeps about 5 bytes per sample: the scores, and the epoch in progress in
+   * compact form (what a checkpoint holds).
    * @param epoch - 0-based epoch in `[0, numEpochs)`.
    *
    * @example
@@ -252,9 +295,13 @@ export class InfoBatch {
     assertKnownKeys(where, options, ['into']);
     const { into } = options;
     if (into !== undefined) assertPlanBuffers(where, into, this.numSamples);
-    if (this.inProgress?.plan.epoch === epoch) return this.inProgress.plan;
+    if (this.inProgress?.epoch === epoch) return this.planInProgress(into);
+    this.inProgress = undefined; // the plan of the epoch before is not needed to make this one
+    this.changes++;
     const random = SeededRandom.derive(this.seed, epoch);
-    const buffers = (this.selectionBuffers ??= { indices: new Int32Array(this.numSamples), weights: new Float32Array(this.numSamples) });
+    // The policy writes its selection into the plan's own buffers, where it is then shuffled in
+    // place from its compact form: no second pair of arrays.
+    const output = into ?? { indices: new Int32Array(this.numSamples), weights: new Float32Array(this.numSamples) };
     const selection = this.policy.planEpoch({
       epoch,
       numEpochs: this.numEpochs,
@@ -263,22 +310,47 @@ export class InfoBatch {
       random,
       seed: this.seed,
       plannedLengths: this.plannedLengths,
-      buffers,
+      buffers: output,
     });
     assertSelection(this.policy.config.name, selection, this.numSamples);
     const length = selection.indices.length;
-    const output = into === undefined
-      ? { indices: new Int32Array(length), weights: new Float32Array(length) }
-      : { indices: into.indices.subarray(0, length), weights: into.weights.subarray(0, length) };
-    shufflePlan(random, selection, output, this.shuffleScratch);
+    const target = { indices: output.indices.subarray(0, length), weights: output.weights.subarray(0, length) };
+    this.compactBuffers ??= { members: new Uint32Array(memberWords(this.numSamples)), weightIds: new Uint8Array(this.numSamples) };
+    const compact = compactSelection(selection.indices, selection.weights, this.numSamples, this.compactBuffers);
+    let source: PlanSource;
+    if (compact !== undefined) {
+      source = { kind: 'compact', compact, random: random.state() };
+      shuffleCompact(random, compact, target, this.shuffleScratch);
+    } else {
+      // A policy's own order: shuffled from a copy when it wrote into the plan's buffers.
+      const shares = selection.indices.buffer === output.indices.buffer || selection.weights.buffer === output.weights.buffer;
+      shufflePlan(random, shares ? { indices: selection.indices.slice(), weights: selection.weights.slice() } : selection, target, this.shuffleScratch);
+      source = { kind: 'explicit', indices: target.indices, weights: target.weights };
+    }
     this.plannedLengths[epoch] = length;
-    const plan = new EpochPlan(epoch, selection.pruning, output.indices, output.weights, {
-      kept: length,
-      pruned: this.numSamples - length,
-      wellLearned: selection.wellLearned,
-      threshold: selection.threshold,
-    });
-    this.inProgress = { plan, position: 0 };
+    const stats: PlanStats = { kept: length, pruned: this.numSamples - length, wellLearned: selection.wellLearned, threshold: selection.threshold };
+    const plan = new EpochPlan(epoch, selection.pruning, target.indices, target.weights, stats);
+    this.inProgress = { epoch, position: 0, pruning: selection.pruning, stats, source, plan };
+    return plan;
+  }
+
+  /** The plan of the epoch in progress: the object made when it began, or rebuilt from its source after a restore. */
+  private planInProgress(into: PlanBuffers | undefined): EpochPlan {
+    const current = this.inProgress!;
+    if (current.plan !== undefined) return current.plan;
+    const { source, stats } = current;
+    let indices: Int32Array;
+    let weights: Float32Array;
+    if (source.kind === 'explicit') {
+      ({ indices, weights } = source);
+    } else {
+      const length = source.compact.length;
+      indices = into?.indices.subarray(0, length) ?? new Int32Array(length);
+      weights = into?.weights.subarray(0, length) ?? new Float32Array(length);
+      shuffleCompact(SeededRandom.fromState(source.random), source.compact, { indices, weights }, this.shuffleScratch);
+    }
+    const plan = new EpochPlan(current.epoch, current.pruning, indices, weights, stats);
+    current.plan = plan;
     return plan;
   }
 
@@ -307,11 +379,12 @@ export class InfoBatch {
     if (current === undefined) {
       throw new InfoBatchError('INVALID_STATE', `${where} was called for epoch ${epoch} but no epoch has begun; call beginEpoch(${epoch}) first.`);
     }
-    if (current.plan.epoch !== epoch) {
-      throw new InfoBatchError('INVALID_STATE', `${where} was called for epoch ${epoch} but the epoch in progress is ${current.plan.epoch}; mark positions of the epoch last begun.`);
+    if (current.epoch !== epoch) {
+      throw new InfoBatchError('INVALID_STATE', `${where} was called for epoch ${epoch} but the epoch in progress is ${current.epoch}; mark positions of the epoch last begun.`);
     }
-    assertInteger(where, 'position', position, 0, current.plan.length);
+    assertInteger(where, 'position', position, 0, current.stats.kept);
     current.position = position;
+    this.changes++;
   }
 
   /**
@@ -340,8 +413,8 @@ export class InfoBatch {
   resumePoint(): ResumePoint {
     const current = this.inProgress;
     if (current !== undefined) {
-      const { plan, position } = current;
-      return position >= plan.length ? { epoch: plan.epoch + 1, position: 0 } : { epoch: plan.epoch, position };
+      const { epoch, position, stats } = current;
+      return position >= stats.kept ? { epoch: epoch + 1, position: 0 } : { epoch, position };
     }
     let last = -1;
     this.plannedLengths.forEach((length, epoch) => {
@@ -417,6 +490,7 @@ export class InfoBatch {
         throw new InfoBatchError('OUT_OF_RANGE', `'${name}[${j}]' passed to ${where} (sample ${index}) is ${value}, below 0; pass per-sample ${name} such as cross-entropy, or set allowNegativeLosses: true if your ${name} can be negative. Nothing was recorded.`);
       }
     }
+    this.changes++;
     this.policy.observeLosses?.(indices, values, this.scoreValues);
     const scores = this.scoreValues;
     const alpha = newestLossWeight(this.scoreSmoothing);
@@ -466,27 +540,69 @@ export class InfoBatch {
 
   /**
    * The whole pruning state (options, policy, scores, totals, and the epoch in progress with its
-   * plan and the position marked in it) as versioned bytes with a checksum;
+   * plan, in compact form, and the position marked in it) as versioned bytes with a checksum;
    * {@link InfoBatch.loadState} continues the run exactly (see {@link InfoBatch.resumePoint}).
+   * About 5 bytes per sample. For states larger than one array can hold (billions of samples),
+   * use {@link InfoBatch.saveStateChunks}.
+   * @throws InfoBatchError 'UNSUPPORTED' when the state does not fit in one array here.
    */
   saveState(): Uint8Array {
+    const chunks = [...this.saveStateChunks({ chunkBytes: Number.MAX_SAFE_INTEGER })];
+    return chunks[0]!;
+  }
+
+  /**
+   * {@link InfoBatch.saveState}'s bytes in chunks of at most `chunkBytes` (new arrays, made one at
+   * a time as you iterate): write each one as it comes, and a checkpoint of any size is written
+   * without ever being one array. Concatenated, they are `saveState()`'s bytes; pass them to
+   * {@link InfoBatch.loadState} as they are (an array of chunks) or concatenated. The state must
+   * not change while you iterate (an INVALID_STATE error says so if it does).
+   *
+   * @example
+   * ```ts
+   * const file = await open('run.ibck.tmp', 'w');
+   * for (const chunk of ib.saveStateChunks()) await file.write(chunk);
+   * ```
+   */
+  *saveStateChunks(options: SaveStateChunksOptions = {}): Generator<Uint8Array> {
+    const where = 'InfoBatch.saveStateChunks';
+    assertOptionBag(where, 'options', options);
+    assertKnownKeys(where, options, ['chunkBytes', 'reuseChunk']);
+    const { chunkBytes = DEFAULT_CHUNK_BYTES, reuseChunk = false } = options;
+    assertInteger(where, 'chunkBytes', chunkBytes, 4, Number.MAX_SAFE_INTEGER);
+    if (typeof reuseChunk !== 'boolean') throw new InfoBatchError('INVALID_TYPE', `'reuseChunk' passed to ${where} must be a boolean but got ${describeValue(reuseChunk)}.`);
     const current = this.inProgress;
-    return encodeRunState({
+    const changes = this.changes;
+    const chunks = encodeRunStateChunks({
       ...this.identityState(),
       lossesRecorded: this.lossesRecorded,
       scores: this.scoreValues,
       plannedLengths: this.plannedLengths,
       epochInProgress: current === undefined ? null : {
-        epoch: current.plan.epoch,
+        epoch: current.epoch,
         position: current.position,
-        pruning: current.plan.pruning,
-        wellLearned: current.plan.stats.wellLearned,
-        threshold: current.plan.stats.threshold,
-        indices: current.plan.indices,
-        weights: current.plan.weights,
+        pruning: current.pruning,
+        wellLearned: current.stats.wellLearned,
+        threshold: current.stats.threshold,
+        length: current.stats.kept,
+        source: current.source,
       },
       policyState: this.policy.saveState?.(),
-    });
+    }, chunkBytes, reuseChunk);
+    for (;;) {
+      if (this.changes !== changes) {
+        throw new InfoBatchError('INVALID_STATE', `${where}: the state changed (losses recorded, an epoch begun or a position marked) while its chunks were being read; the chunks so far are not a checkpoint. Read them all before training goes on.`);
+      }
+      let next: IteratorResult<Uint8Array>;
+      try {
+        next = chunks.next();
+      } catch (cause) {
+        if (!(cause instanceof RangeError)) throw cause;
+        throw new InfoBatchError('UNSUPPORTED', `${where}: a chunk of ${chunkBytes} bytes is larger than one array can be here (${cause.message}); pass a smaller chunkBytes, or use saveStateChunks() instead of saveState().`, { cause });
+      }
+      if (next.done === true) return;
+      yield next.value;
+    }
   }
 
   /** The options a checkpoint must share with the run it is restored into. */
@@ -502,9 +618,10 @@ export class InfoBatch {
   }
 
   /**
-   * Rebuilds a run from {@link InfoBatch.saveState}'s bytes (format version 1 or 2). The bytes are
+   * Rebuilds a run from {@link InfoBatch.saveState}'s bytes (format version 1, 2 or 3), or from
+   * the chunks of {@link InfoBatch.saveStateChunks} (an array, split anywhere). The bytes are
    * checked (checksum, sizes, ranges, finiteness) before anything is allocated for them.
-   * @param bytes - the checkpoint.
+   * @param bytes - the checkpoint: one array, or its chunks in order.
    * @throws InfoBatchError 'CORRUPT_CHECKPOINT' naming the field when the bytes are damaged or
    *   hold an impossible state; 'CHECKPOINT_MISMATCH' when `options.numSamples` differs.
    *
@@ -515,7 +632,7 @@ export class InfoBatch {
    * const { epoch, position } = resumed.resumePoint();
    * ```
    */
-  static loadState(bytes: Uint8Array, options: LoadStateOptions = {}): InfoBatch {
+  static loadState(bytes: Uint8Array | readonly Uint8Array[], options: LoadStateOptions = {}): InfoBatch {
     const where = 'InfoBatch.loadState';
     assertOptionBag(where, 'options', options);
     assertKnownKeys(where, options, ['policy', 'numSamples']);
@@ -525,6 +642,7 @@ export class InfoBatch {
     }
     let instance: InfoBatch;
     try {
+      adoptedScores = state.scores;
       instance = new InfoBatch({
         numSamples: state.numSamples,
         numEpochs: state.numEpochs,
@@ -535,17 +653,19 @@ export class InfoBatch {
       });
     } catch (cause) {
       throw new InfoBatchError('CORRUPT_CHECKPOINT', `Checkpoint passed to ${where} holds invalid options: ${(cause as Error).message}`, { cause });
+    } finally {
+      adoptedScores = undefined;
     }
     instance.applyState(where, state);
     return instance;
   }
 
   /**
-   * Restores {@link InfoBatch.saveState}'s bytes into this instance, which must have the same
-   * options; on any error the state is unchanged.
-   * @param bytes - the checkpoint.
+   * Restores {@link InfoBatch.saveState}'s bytes (or {@link InfoBatch.saveStateChunks}'s chunks)
+   * into this instance, which must have the same options; on any error the state is unchanged.
+   * @param bytes - the checkpoint: one array, or its chunks in order.
    */
-  restoreState(bytes: Uint8Array): void {
+  restoreState(bytes: Uint8Array | readonly Uint8Array[]): void {
     this.applyState('InfoBatch.restoreState', decodeRunState('InfoBatch.restoreState', bytes));
   }
 
@@ -562,18 +682,18 @@ export class InfoBatch {
       throw new InfoBatchError('CORRUPT_CHECKPOINT', `Checkpoint passed to ${where} is not usable: 'policyState' is ${hasPolicyState ? 'missing although' : 'present although'} policy '${this.policy.config.name}' ${hasPolicyState ? 'keeps' : 'keeps no'} state. Load the bytes that saveState() wrote, unmodified.`);
     }
     if (state.policyState !== undefined) this.policy.loadState?.(state.policyState);
-    this.scoreValues.set(state.scores);
+    if (this.scoreValues !== state.scores) this.scoreValues.set(state.scores);
     this.plannedLengths.set(state.plannedLengths);
     this.lossesRecorded = state.lossesRecorded;
+    this.changes++;
     const progress = state.epochInProgress;
     this.inProgress = progress === null ? undefined : {
-      plan: new EpochPlan(progress.epoch, progress.pruning, progress.indices, progress.weights, {
-        kept: progress.indices.length,
-        pruned: this.numSamples - progress.indices.length,
-        wellLearned: progress.wellLearned,
-        threshold: progress.threshold,
-      }),
+      epoch: progress.epoch,
       position: progress.position,
+      pruning: progress.pruning,
+      stats: { kept: progress.length, pruned: this.numSamples - progress.length, wellLearned: progress.wellLearned, threshold: progress.threshold },
+      source: progress.source,
+      plan: undefined,
     };
   }
 }

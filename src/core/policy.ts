@@ -25,9 +25,10 @@ export interface PolicyContext {
   /** Plan length of each epoch planned so far, -1 where not planned. Read only. */
   readonly plannedLengths: Int32Array;
   /**
-   * Buffers of `numSamples` entries each, owned by the engine and reused across epochs, that a
-   * policy may fill and return views of (`subarray`) instead of allocating its selection. They
-   * are only valid until the next `planEpoch`. Optional for policies to use.
+   * Buffers of `numSamples` entries each, the plan's own (the caller's `into`, or the new arrays
+   * of the plan), that a policy may fill and return views of (`subarray`) instead of allocating
+   * its selection: the engine then shuffles the selection where it is. They are only valid until
+   * the next `planEpoch`. Optional for policies to use.
    */
   readonly buffers?: SelectionBuffers;
 }

@@ -47,6 +47,25 @@ export class SeededRandom {
   }
 
   /**
+   * A generator continuing from `state` (what {@link SeededRandom.state} returned): the same
+   * numbers as the generator it was read from. @internal
+   * @param state - four 32-bit integers, not all zero.
+   */
+  static fromState(state: readonly number[]): SeededRandom {
+    return new SeededRandom(xoroshiro128plusFromState(state));
+  }
+
+  /** The generator's whole state (four 32-bit integers), to rebuild it with {@link SeededRandom.fromState}. @internal */
+  state(): number[] {
+    return [...this.generator.getState()];
+  }
+
+  /** An independent copy that draws the same numbers from here on. @internal */
+  clone(): SeededRandom {
+    return new SeededRandom(this.generator.clone());
+  }
+
+  /**
    * A uniform integer in `[0, bound)`, exactly uniform, with no division on the common path
    * (this runs ten million times an epoch on large datasets).
    * @param bound - integer in `[1, 2^32]`.

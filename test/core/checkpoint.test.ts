@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { crc32 } from '../../src/core/crc32.js';
-import { decodeCheckpointPrefix, encodeCheckpoint, encodeCheckpointPrefix } from '../../src/core/checkpoint.js';
-import { InfoBatch, InfoBatchError, UcbPolicy } from '../../src/index.js';
+import { CHECKPOINT_FORMAT_VERSION, decodeCheckpointPrefix, encodeCheckpoint, encodeCheckpointPrefix } from '../../src/core/checkpoint.js';
+import { InfoBatch, InfoBatchError, InfoBatchPolicy, UcbPolicy, type PruningPolicy } from '../../src/index.js';
 import { expectCode, runEpochs, syntheticLoss } from './helpers.js';
 
 /** Rewrites the stored CRC so that a crafted checkpoint passes the checksum. */
@@ -14,7 +14,7 @@ function withValidCrc(bytes: Uint8Array): Uint8Array {
   return out;
 }
 
-/** The JSON header and sections of a version-2 checkpoint, to craft variants of it. */
+/** The JSON header and sections of a version-2 or -3 checkpoint, to craft variants of it. */
 function unpack(bytes: Uint8Array): { header: Record<string, unknown>; sections: Uint8Array[] } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getUint32(8, true);
@@ -153,11 +153,110 @@ describe('mid-epoch resume', () => {
   });
 });
 
+/** The rest of a run from `ib` (its resume point to the end): every plan and the final scores. */
+function finish(ib: InfoBatch): { plans: number[][]; weights: number[][]; scores: Float32Array } {
+  const plans: number[][] = [];
+  const weights: number[][] = [];
+  const { epoch: from, position } = ib.resumePoint();
+  for (let epoch = from; epoch < ib.numEpochs; epoch++) {
+    const plan = ib.beginEpoch(epoch);
+    plans.push(Array.from(plan.indices));
+    weights.push(Array.from(plan.weights));
+    for (let start = epoch === from ? position : 0; start < plan.length; start += 32) {
+      const indices = plan.indices.subarray(start, start + 32);
+      ib.recordLosses(indices, Array.from(indices, (i) => syntheticLoss(i, epoch)));
+      ib.markPosition(epoch, start + indices.length);
+    }
+  }
+  return { plans, weights, scores: Float32Array.from(ib.scores) };
+}
+
+describe('checkpoints in chunks, the compact plan, and the formats before it', () => {
+  it('property: chunks of any size concatenate to saveState() and load (as chunks) to the same run', () => {
+    const ib = midEpochRun({ policy: new UcbPolicy() });
+    const whole = ib.saveState();
+    fc.assert(
+      fc.property(fc.integer({ min: 4, max: 2000 }), (chunkBytes) => {
+        const chunks = [...ib.saveStateChunks({ chunkBytes })];
+        expect(chunks.every((c) => c.length <= chunkBytes)).toBe(true);
+        expect(chunks.length).toBe(Math.ceil(whole.length / chunkBytes));
+        expect(Buffer.concat(chunks)).toEqual(Buffer.from(whole));
+        expect(InfoBatch.loadState(chunks).saveState()).toEqual(whole);
+      }),
+      { numRuns: 30, seed: 31 },
+    );
+    expect(finish(InfoBatch.loadState([...ib.saveStateChunks({ chunkBytes: 97 })]))).toEqual(finish(InfoBatch.loadState(whole)));
+  });
+
+  it('refuses chunks read while the state changes, and a bad chunkBytes', () => {
+    const ib = midEpochRun();
+    const chunks = ib.saveStateChunks({ chunkBytes: 64 });
+    chunks.next();
+    ib.recordLosses([1], [0.5]);
+    expectCode(() => chunks.next(), 'INVALID_STATE', /the state changed .* while its chunks were being read/);
+    expectCode(() => [...ib.saveStateChunks({ chunkBytes: 2 })], 'OUT_OF_RANGE', /'chunkBytes'.*got 2/);
+  });
+
+  it('keeps the plan in progress in about 1.1 bytes per sample: a checkpoint of N samples is about 5 N bytes', () => {
+    const numSamples = 100_000;
+    const ib = new InfoBatch({ numSamples, numEpochs: 4, seed: 3 });
+    runEpochs(ib, 0, 1);
+    const plan = ib.beginEpoch(1);
+    expect(plan.length).toBeLessThan(numSamples); // a pruned epoch, two distinct weights
+    ib.markPosition(1, 64);
+    const bytes = ib.saveState().length;
+    // scores 4 N, member bits N / 8, one weight id per kept sample; the arrays would be 8 per kept sample.
+    expect(bytes).toBeLessThan(4 * numSamples + numSamples / 8 + plan.length + 2000);
+    expect(bytes).toBeGreaterThan(4 * numSamples);
+  });
+
+  it('resumes exactly a policy whose selection is not in ascending id order (its plan kept as arrays)', () => {
+    // InfoBatch's own selection, listed in descending id order.
+    const descending = (): PruningPolicy => {
+      const base = new InfoBatchPolicy();
+      return {
+        config: { name: 'descending-infobatch' },
+        attach: (numSamples, numEpochs) => base.attach(numSamples, numEpochs),
+        planEpoch: (context) => {
+          const { buffers: _own, ...withoutBuffers } = context;
+          const { indices, weights, ...rest } = base.planEpoch(withoutBuffers);
+          return { ...rest, indices: indices.slice().reverse(), weights: weights.slice().reverse() };
+        },
+      };
+    };
+    const ib = new InfoBatch({ numSamples: 300, numEpochs: 6, seed: 5, policy: descending() });
+    runEpochs(ib, 0, 1);
+    const plan = ib.beginEpoch(1);
+    for (const batch of [...plan.batches(32)].slice(0, 2)) ib.recordLosses(batch.indices, Array.from(batch.indices, (i) => syntheticLoss(i, 1)));
+    ib.markPosition(1, 64);
+    const bytes = ib.saveState();
+    expect(unpack(bytes).header['epochInProgress']).toMatchObject({ encoding: 'explicit', length: plan.length });
+    const resumed = InfoBatch.loadState(bytes, { policy: descending() });
+    expect(Array.from(resumed.beginEpoch(1).indices)).toEqual(Array.from(plan.indices));
+    expect(finish(resumed)).toEqual(finish(ib));
+  });
+
+  it('loads a version-2 checkpoint (the plan in progress as its two arrays) and continues the same run', () => {
+    const ib = midEpochRun();
+    const plan = ib.beginEpoch(1);
+    const { header, sections } = unpack(ib.saveState());
+    const progress = { ...(header['epochInProgress'] as Record<string, unknown>) };
+    delete progress['length'];
+    delete progress['encoding'];
+    delete progress['random'];
+    const v2 = encodeCheckpoint({ ...header, epochInProgress: progress }, [sections[0]!, sections[1]!, new Uint8Array(plan.indices.slice().buffer), new Uint8Array(plan.weights.slice().buffer)]);
+    new DataView(v2.buffer).setUint32(4, 2, true); // the same container, version 2
+    const resumed = InfoBatch.loadState(withValidCrc(v2));
+    expect(resumed.resumePoint()).toEqual({ epoch: 1, position: 64 });
+    expect(finish(resumed)).toEqual(finish(InfoBatch.loadState(ib.saveState())));
+  });
+});
+
 describe('checkpoint section lengths', () => {
   it('encodes lengths of sections above 4 GiB (numSamples up to 2^31 - 1) without allocating them', () => {
     const big = 4 * (2 ** 31 - 1);
     const prefix = encodeCheckpointPrefix(123, [big, big, 8]);
-    expect(decodeCheckpointPrefix(prefix)).toEqual({ version: 2, headerLength: 123, sectionLengths: [big, big, 8] });
+    expect(decodeCheckpointPrefix(prefix)).toEqual({ version: CHECKPOINT_FORMAT_VERSION, headerLength: 123, sectionLengths: [big, big, 8] });
   });
 
   it('refuses a checkpoint whose declared sizes exceed its bytes, before allocating', () => {
@@ -182,8 +281,11 @@ describe('checkpoint contents are checked', () => {
     ['an infinite score', (p: { sections: Uint8Array[] }) => setF32(p.sections[0]!, 7, Infinity), /'scores\[7\]'.*Infinity/],
     ['a planned length above numSamples', (p: { sections: Uint8Array[] }) => setI32(p.sections[1]!, 0, 500), /'plannedLengths\[0\]'.*500/],
     ['a planned length below -1', (p: { sections: Uint8Array[] }) => setI32(p.sections[1]!, 4, -7), /'plannedLengths\[4\]'.*-7/],
-    ['a plan index out of range', (p: { sections: Uint8Array[] }) => setI32(p.sections[2]!, 5, 300), /'planIndices\[5\]'.*300/],
-    ['a NaN plan weight', (p: { sections: Uint8Array[] }) => setF32(p.sections[3]!, 2, NaN), /'planWeights\[2\]'.*NaN/],
+    // Version 3 keeps the plan in progress as a member bit set, a weight id per member and a palette.
+    ['a plan member beyond numSamples', (p: { sections: Uint8Array[] }) => setI32(p.sections[2]!, 9, new DataView(p.sections[2]!.buffer, p.sections[2]!.byteOffset).getInt32(36, true) | (1 << 20)), /'planMembers' has a sample id beyond numSamples - 1 \(299\)/],
+    ['a plan member too many', (p: { sections: Uint8Array[] }) => setI32(p.sections[2]!, 0, -1), /'planMembers' holds \d+ samples but 'epochInProgress.length' is/],
+    ['a weight id outside the palette', (p: { sections: Uint8Array[] }) => (p.sections[3]![4] = 7), /'planWeightIds\[4\]' is 7 but the palette holds 2 weights/],
+    ['a NaN palette weight', (p: { sections: Uint8Array[] }) => setF32(p.sections[4]!, 1, NaN), /'planPalette\[1\]'.*NaN/],
   ])('refuses %s with a valid CRC', (_name, edit, message) => {
     expectCode(() => InfoBatch.loadState(craft(edit)), 'CORRUPT_CHECKPOINT', message);
   });
@@ -193,6 +295,8 @@ describe('checkpoint contents are checked', () => {
     ['a negative lossesRecorded', (h: Record<string, unknown>) => (h['lossesRecorded'] = -3), /'lossesRecorded'.*-3/],
     ['a position past the plan', (h: Record<string, unknown>) => ((h['epochInProgress'] as Record<string, unknown>)['position'] = 10_000), /'epochInProgress.position'.*10000/],
     ['an epoch out of range', (h: Record<string, unknown>) => ((h['epochInProgress'] as Record<string, unknown>)['epoch'] = 6), /'epochInProgress.epoch'.*6/],
+    ['an unknown plan encoding', (h: Record<string, unknown>) => ((h['epochInProgress'] as Record<string, unknown>)['encoding'] = 'zip'), /'epochInProgress.encoding' is "zip"/],
+    ['a generator state of zeros', (h: Record<string, unknown>) => ((h['epochInProgress'] as Record<string, unknown>)['random'] = [0, 0, 0, 0]), /'epochInProgress.random'/],
     ['a string numSamples', (h: Record<string, unknown>) => (h['numSamples'] = '300'), /'numSamples'.*"300"/],
   ])('refuses a header with %s', (_name, edit, message) => {
     expectCode(() => InfoBatch.loadState(craft((p) => edit(p.header))), 'CORRUPT_CHECKPOINT', message);
@@ -200,7 +304,7 @@ describe('checkpoint contents are checked', () => {
 
   it('refuses a plan whose length disagrees with plannedLengths', () => {
     const bytes = craft((p) => setI32(p.sections[1]!, 1, 10));
-    expectCode(() => InfoBatch.loadState(bytes), 'CORRUPT_CHECKPOINT', /'planIndices'.*plannedLengths\[1\]/);
+    expectCode(() => InfoBatch.loadState(bytes), 'CORRUPT_CHECKPOINT', /'planMembers'.*plannedLengths\[1\]/);
   });
 
   it('accepts negative scores when the run allows negative losses', () => {
