@@ -3,12 +3,16 @@
  * {@link fitWithInfoBatch} (the `checkpoint` option): one format, written by the one training
  * engine after steps and epochs, read back when the same call starts again.
  *
- * A checkpoint is a set of payload files and a manifest that names them:
- * - `ckpt-<n>.model.bin`: every weight of the model (trainable or not), raw little-endian values;
- * - `ckpt-<n>.optimizer.bin`: the optimizer's `getWeights()` (its iteration count and slots, in
+ * A checkpoint is a set of payload files and a manifest that names them. Each payload is stored
+ * in parts of at most 256 MiB (`ckpt-<n>.<kind>.<part>.bin`), written and read one array per part,
+ * so that its size is bounded by the disk, not by the largest array (one typed array per file
+ * fails above 4 GiB in Node 20); version 1 wrote each payload as one file (`ckpt-<n>.<kind>.bin`),
+ * and is still read:
+ * - `model`: every weight of the model (trainable or not), raw little-endian values;
+ * - `optimizer`: the optimizer's `getWeights()` (its iteration count and slots, in
  *   the order it creates them) plus the hidden accumulators `setWeights` does not restore
  *   exactly (Adam's `β^t` products);
- * - `ckpt-<n>.infobatch.bin`: {@link InfoBatch.saveState} (scores, the plan in progress and the
+ * - `infobatch`: {@link InfoBatch.saveStateChunks} (scores, the plan in progress and the
  *   position in it);
  * - `manifest.json`: format and version, the position (next epoch and step), the partial sums of
  *   the epoch in progress, the optimizer's learning rate, the front-end's history so far, each
@@ -67,8 +71,20 @@ export interface RunCheckpointOptions {
   readonly everyEpochs?: number;
 }
 
-/** Version of the run checkpoint manifest; bumped on any change of its meaning. */
-export const RUN_CHECKPOINT_VERSION = 1;
+/**
+ * Version of the run checkpoint manifest; bumped on any change of its meaning. Version 2 stores
+ * each payload in parts (`files[kind].parts`); version 1 (one file per payload) is still read.
+ */
+export const RUN_CHECKPOINT_VERSION = 2;
+/** Largest part of a payload file, in bytes. */
+let partBytes = 256 * 2 ** 20;
+
+/** Sets the largest part of a payload (tests use small parts); returns the previous value. @internal */
+export function setRunCheckpointPartBytes(bytes: number): number {
+  const previous = partBytes;
+  partBytes = bytes;
+  return previous;
+}
 const FORMAT = 'infobatch-run-checkpoint';
 const MANIFEST = 'manifest.json';
 /** Written and removed when a storage without `lock` is opened (an owned name: a leftover of it is removed). */
@@ -93,6 +109,12 @@ interface FileEntry {
   readonly crc32: number;
 }
 
+/** A payload: its parts, in order (one for a version-1 manifest), and its length. */
+interface PayloadEntry {
+  readonly bytes: number;
+  readonly parts: readonly FileEntry[];
+}
+
 /** What the manifest holds (numbers that may be NaN or ±Infinity are encoded, see {@link encodeNumbers}). */
 interface ManifestBody {
   readonly where: string;
@@ -113,7 +135,7 @@ interface ManifestBody {
     readonly weights: readonly TensorEntry[];
     readonly hidden: readonly TensorEntry[];
   };
-  readonly files: Readonly<Record<PayloadKind, FileEntry>>;
+  readonly files: Readonly<Record<PayloadKind, PayloadEntry>>;
   /** The front-end's own state (its history so far). */
   readonly front: unknown;
 }
@@ -252,32 +274,86 @@ function setOptimizerLearningRate(optimizer: tf.Optimizer, lr: number): void {
   else target.learningRate = lr;
 }
 
-/** Packs tensors' values into one payload (4-byte values, little-endian on every platform tfjs runs on). */
-async function packTensors(where: string, named: ReadonlyArray<{ name: string; tensor: tf.Tensor }>): Promise<{ entries: TensorEntry[]; bytes: Uint8Array }> {
-  const entries: TensorEntry[] = [];
-  const chunks: Uint8Array[] = [];
-  let offset = 0;
+/**
+ * Writes tensors' values as one payload (4-byte values, little-endian on every platform tfjs runs
+ * on) in parts of at most {@link partBytes}, each written as it fills: no array larger than a
+ * part and one tensor's values. Returns where each tensor is (byte offsets in the whole payload).
+ */
+async function writeTensors(where: string, storage: CheckpointStorage, prefix: string, named: ReadonlyArray<{ name: string; tensor: tf.Tensor }>): Promise<{ entries: TensorEntry[]; payload: PayloadEntry }> {
+  let total = 0;
   for (const { name, tensor } of named) {
     if (tensor.dtype !== 'float32' && tensor.dtype !== 'int32') {
       throw new InfoBatchError('UNSUPPORTED', `${where} cannot checkpoint ${JSON.stringify(name)}: its dtype is ${tensor.dtype}; float32 and int32 are supported.`);
     }
+    total += tensor.size * 4;
+  }
+  const parts = new PartWriter(storage, prefix, total);
+  const entries: TensorEntry[] = [];
+  for (const { name, tensor } of named) {
     const values = (await tensor.data()) as Float32Array | Int32Array;
-    const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength).slice();
-    entries.push({ name, dtype: tensor.dtype, shape: [...tensor.shape], offset, size: values.length });
-    chunks.push(bytes);
-    offset += bytes.length;
+    entries.push({ name, dtype: tensor.dtype as 'float32' | 'int32', shape: [...tensor.shape], offset: parts.written, size: values.length });
+    await parts.add(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
   }
-  const bytes = new Uint8Array(offset);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.length;
-  }
-  return { entries, bytes };
+  return { entries, payload: await parts.finish() };
 }
 
-function unpackTensor(entry: TensorEntry, bytes: Uint8Array): tf.Tensor {
-  const copy = bytes.slice(entry.offset, entry.offset + entry.size * 4);
+/** Cuts a stream of bytes into parts of at most {@link partBytes}, each written (atomically) as soon as it is full. */
+class PartWriter {
+  written = 0;
+  private readonly parts: FileEntry[] = [];
+  private part: Uint8Array;
+  private used = 0;
+
+  constructor(private readonly storage: CheckpointStorage, private readonly prefix: string, private readonly total: number) {
+    this.part = new Uint8Array(Math.min(partBytes, total));
+  }
+
+  async add(bytes: Uint8Array): Promise<void> {
+    for (let at = 0; at < bytes.length; ) {
+      const n = Math.min(this.part.length - this.used, bytes.length - at);
+      this.part.set(bytes.subarray(at, at + n), this.used);
+      this.used += n;
+      at += n;
+      this.written += n;
+      if (this.used === this.part.length) await this.flush();
+    }
+  }
+
+  async finish(): Promise<PayloadEntry> {
+    if (this.used > 0 || this.parts.length === 0) await this.flush();
+    return { bytes: this.written, parts: this.parts };
+  }
+
+  private async flush(): Promise<void> {
+    const data = this.part.subarray(0, this.used);
+    const name = `${this.prefix}.${this.parts.length}.bin`;
+    this.parts.push({ name, bytes: data.length, crc32: crc32(data) });
+    await this.storage.write(name, data);
+    this.part = new Uint8Array(Math.min(partBytes, this.total - this.written));
+    this.used = 0;
+  }
+}
+
+/** Copies `length` bytes from `offset` of a payload read as parts. */
+function payloadBytes(parts: readonly Uint8Array[], offset: number, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let start = 0;
+  let written = 0;
+  for (const part of parts) {
+    const end = start + part.length;
+    if (end > offset + written && written < length) {
+      const from = offset + written - start;
+      const n = Math.min(part.length - from, length - written);
+      out.set(part.subarray(from, from + n), written);
+      written += n;
+    }
+    start = end;
+  }
+  return out;
+}
+
+function unpackTensor(entry: TensorEntry, parts: readonly Uint8Array[]): tf.Tensor {
+  const copy = payloadBytes(parts, entry.offset, entry.size * 4);
   const values = entry.dtype === 'float32' ? new Float32Array(copy.buffer) : new Int32Array(copy.buffer);
   return tf.tensor(values, entry.shape, entry.dtype);
 }
@@ -307,18 +383,27 @@ function parseManifest(where: string, bytes: Uint8Array): ManifestBody {
     throw corrupt(where, `${MANIFEST} is not valid UTF-8 JSON (${bytes.length} bytes)`);
   }
   if (typeof parsed !== 'object' || parsed === null || parsed.format !== FORMAT) throw corrupt(where, `${MANIFEST} is not a run checkpoint manifest (format ${describeValue(parsed?.format)})`);
-  if (parsed.version !== RUN_CHECKPOINT_VERSION) {
-    throw new InfoBatchError('CHECKPOINT_MISMATCH', `The run checkpoint read by ${where} has version ${describeValue(parsed.version)}; this version of infobatch reads version ${RUN_CHECKPOINT_VERSION}.`);
+  if (parsed.version !== 1 && parsed.version !== RUN_CHECKPOINT_VERSION) {
+    throw new InfoBatchError('CHECKPOINT_MISMATCH', `The run checkpoint read by ${where} has version ${describeValue(parsed.version)}; this version of infobatch reads versions 1 to ${RUN_CHECKPOINT_VERSION}.`);
   }
   if (parsed.crc32 !== crc32(new TextEncoder().encode(canonicalJson(parsed.body)))) throw corrupt(where, `${MANIFEST} fails its CRC-32 check`);
-  const body = decodeNumbers(parsed.body) as ManifestBody;
-  const files = body.files as Record<string, FileEntry> | undefined;
+  const decoded = decodeNumbers(parsed.body) as Omit<ManifestBody, 'files'> & { files?: Record<string, unknown> };
+  const isFile = (file: unknown): file is FileEntry => {
+    const f = file as Partial<FileEntry> | null;
+    return typeof f === 'object' && f !== null && typeof f.name === 'string' && /^ckpt-\d+\.[a-z]+(\.\d+)?\.bin$/.test(f.name) && isInteger(f.bytes, 0) && isInteger(f.crc32, 0, 0xffffffff);
+  };
+  const files = {} as Record<PayloadKind, PayloadEntry>;
   for (const kind of PAYLOADS) {
-    const file = files?.[kind];
-    if (typeof file !== 'object' || file === null || typeof file.name !== 'string' || !/^ckpt-\d+\.[a-z]+\.bin$/.test(file.name) || !isInteger(file.bytes, 0) || !isInteger(file.crc32, 0, 0xffffffff)) {
-      throw corrupt(where, `the manifest's '${kind}' file entry is ${describeValue(file)}`);
-    }
+    const entry = decoded.files?.[kind] as { bytes?: unknown; parts?: unknown } | undefined;
+    // Version 1: one file per payload; version 2: its parts.
+    const payload = parsed.version === 1
+      ? (isFile(entry) ? { bytes: entry.bytes, parts: [entry] } : undefined)
+      : (typeof entry === 'object' && entry !== null && Array.isArray(entry.parts) && entry.parts.length > 0 && entry.parts.every(isFile) && isInteger(entry.bytes, 0) &&
+        entry.parts.reduce((sum: number, part: FileEntry) => sum + part.bytes, 0) === entry.bytes ? { bytes: entry.bytes, parts: entry.parts as FileEntry[] } : undefined);
+    if (payload === undefined) throw corrupt(where, `the manifest's '${kind}' file entry is ${describeValue(entry)}`);
+    files[kind] = payload;
   }
+  const body = { ...decoded, files } as ManifestBody;
   const { next, run } = body;
   const fine = typeof body.where === 'string' && isInteger(body.sequence, 1) && typeof body.finished === 'boolean' &&
     typeof next === 'object' && next !== null && isInteger(next.epoch, 0) && isInteger(next.step, 0) && isInteger(body.stepsDone, 0) &&
@@ -341,11 +426,21 @@ function parseManifest(where: string, bytes: Uint8Array): ManifestBody {
   };
 }
 
-async function readPayload(where: string, storage: CheckpointStorage, file: FileEntry): Promise<Uint8Array> {
-  const bytes = await storage.read(file.name);
-  if (bytes === undefined) throw corrupt(where, `its file ${file.name} is missing`);
-  if (bytes.length !== file.bytes || crc32(bytes) !== file.crc32) throw corrupt(where, `its file ${file.name} is damaged (${bytes.length} bytes, expected ${file.bytes} with CRC-32 ${file.crc32})`);
-  return bytes;
+/** Reads a payload's parts, each checked (length, CRC-32). */
+async function readPayload(where: string, storage: CheckpointStorage, payload: PayloadEntry): Promise<Uint8Array[]> {
+  const parts: Uint8Array[] = [];
+  for (const file of payload.parts) {
+    const bytes = await storage.read(file.name);
+    if (bytes === undefined) throw corrupt(where, `its file ${file.name} is missing`);
+    if (bytes.length !== file.bytes || crc32(bytes) !== file.crc32) throw corrupt(where, `its file ${file.name} is damaged (${bytes.length} bytes, expected ${file.bytes} with CRC-32 ${file.crc32})`);
+    parts.push(bytes);
+  }
+  return parts;
+}
+
+/** Every file name of a manifest's payloads. */
+function payloadNames(files: Readonly<Record<PayloadKind, PayloadEntry>>): Set<string> {
+  return new Set(PAYLOADS.flatMap((kind) => files[kind].parts.map((part) => part.name)));
 }
 
 /** Names this checkpoint writer owns in a storage (payloads and temporary files of writes). */
@@ -449,29 +544,29 @@ async function restore(where: string, storage: CheckpointStorage, body: Manifest
   if (hidden.length !== body.optimizer.hidden.length || hidden.some(([name], i) => name !== body.optimizer.hidden[i]!.name)) {
     throw corrupt(where, `the optimizer's hidden accumulators are ${body.optimizer.hidden.map((e) => e.name).join(', ') || 'none'}, expected ${hidden.map(([n]) => n).join(', ') || 'none'}`);
   }
-  const [modelBytes, optimizerBytes, infobatchBytes] = await Promise.all(PAYLOADS.map((kind) => readPayload(where, storage, body.files[kind])));
+  const [modelParts, optimizerParts, infobatchParts] = await Promise.all(PAYLOADS.map((kind) => readPayload(where, storage, body.files[kind])));
   // The InfoBatch state is checked (and adopted) first: restoreState changes nothing on error.
   const ib: InfoBatch = ibt.ib;
   const before = ib.saveState();
-  ib.restoreState(infobatchBytes!);
+  ib.restoreState(infobatchParts!);
   const point = ib.resumePoint();
   const expected = body.finished ? undefined : { epoch: body.next.epoch, position: body.next.step * batchSize };
   if (expected !== undefined && (point.epoch !== expected.epoch || point.position !== expected.position)) {
     ib.restoreState(before);
     throw corrupt(where, `its InfoBatch state resumes at epoch ${point.epoch}, position ${point.position}, but the manifest says epoch ${body.next.epoch}, step ${body.next.step}`);
   }
-  tf.tidy(() => body.model.forEach((entry, i) => variables[i]!.assign(unpackTensor(entry, modelBytes!))));
+  tf.tidy(() => body.model.forEach((entry, i) => variables[i]!.assign(unpackTensor(entry, modelParts!))));
   // setWeights makes new slot variables; the optimizer's current ones (if it ran before) are disposed.
   const current = await optimizer.getWeights();
   tf.dispose(current.map((w) => w.tensor));
-  const restored = body.optimizer.weights.map((entry) => ({ name: entry.name, tensor: unpackTensor(entry, optimizerBytes!) }));
+  const restored = body.optimizer.weights.map((entry) => ({ name: entry.name, tensor: unpackTensor(entry, optimizerParts!) }));
   try {
     await optimizer.setWeights(restored);
   } finally {
     tf.dispose(restored.map((w) => w.tensor));
   }
   // setWeights recomputes Adam's β products with pow(); put back the multiplied ones.
-  tf.tidy(() => body.optimizer.hidden.forEach((entry, i) => hidden[i]![1].assign(unpackTensor(entry, optimizerBytes!))));
+  tf.tidy(() => body.optimizer.hidden.forEach((entry, i) => hidden[i]![1].assign(unpackTensor(entry, optimizerParts!))));
   if (body.optimizer.learningRate !== null) setOptimizerLearningRate(optimizer, body.optimizer.learningRate);
 }
 
@@ -510,7 +605,7 @@ export async function openRunCheckpoint(option: RunCheckpointOptions, ctx: RunCh
   const names = await listNames(where, storage);
   if (body?.finished !== true) await assertWritable(where, storage);
   if (body !== undefined) await restore(where, storage, body, ctx);
-  await removeLeftovers(storage, new Set(body === undefined ? [] : PAYLOADS.map((k) => body!.files[k].name)), names);
+  await removeLeftovers(storage, body === undefined ? new Set() : payloadNames(body.files), names);
   const checkpointer = new RunCheckpointer(storage, option, ctx, body?.sequence ?? 0, body?.stepsDone ?? 0);
   if (body === undefined) return { checkpointer };
   return { checkpointer, resumed: { next: body.next, finished: body.finished, epochLossSum: body.epochLossSum, front: body.front } };
@@ -560,27 +655,31 @@ export class RunCheckpointer implements EngineCheckpointer {
     this.pendingStepSave = false;
     await ibt.flush();
     ibt.ib.markPosition(at.epoch, at.positionsDone);
-    const infobatch = ibt.saveState();
+    if (ibt.pending > 0) throw new InfoBatchError('INVALID_STATE', `${where}: ${ibt.pending} loss read(s) pending at a checkpoint; this is a bug in infobatch.`);
     const epochLossSum = at.lossSum === undefined ? 0 : (await at.lossSum.data())[0]!;
+    const sequence = this.sequence + 1;
+    const stem = `ckpt-${String(sequence).padStart(6, '0')}`;
     const variables = modelVariables(model, where);
-    const modelPack = await packTensors(where, variables.map((v, i) => ({ name: `${i}:${v.name}`, tensor: v })));
+    const modelPack = await writeTensors(where, this.storage, `${stem}.model`, variables.map((v, i) => ({ name: `${i}:${v.name}`, tensor: v })));
     const weights = await optimizer.getWeights();
-    let optimizerPack: { entries: TensorEntry[]; bytes: Uint8Array };
+    let optimizerPack: { entries: TensorEntry[]; payload: PayloadEntry };
     try {
-      optimizerPack = await packTensors(where, [...weights, ...hiddenVariables(optimizer).map(([name, tensor]) => ({ name, tensor }))]);
+      optimizerPack = await writeTensors(where, this.storage, `${stem}.optimizer`, [...weights, ...hiddenVariables(optimizer).map(([name, tensor]) => ({ name, tensor }))]);
     } finally {
       // getWeights returns the slot variables themselves, and a new scalar for the iteration count.
       tf.dispose(weights.filter((w) => w.name === 'iter').map((w) => w.tensor));
     }
-    const front = await this.ctx.frontState();
-    const sequence = this.sequence + 1;
-    const payloads: Record<PayloadKind, Uint8Array> = { model: modelPack.bytes, optimizer: optimizerPack.bytes, infobatch };
-    const files = {} as Record<PayloadKind, FileEntry>;
-    for (const kind of PAYLOADS) {
-      const name = `ckpt-${String(sequence).padStart(6, '0')}.${kind}.bin`;
-      files[kind] = { name, bytes: payloads[kind].length, crc32: crc32(payloads[kind]) };
-      await this.storage.write(name, payloads[kind]);
+    // The InfoBatch state, one part per chunk (nothing changes it while this awaits).
+    const infobatchParts: FileEntry[] = [];
+    let infobatchBytes = 0;
+    for (const chunk of ibt.ib.saveStateChunks({ chunkBytes: partBytes })) {
+      const name = `${stem}.infobatch.${infobatchParts.length}.bin`;
+      infobatchParts.push({ name, bytes: chunk.length, crc32: crc32(chunk) });
+      infobatchBytes += chunk.length;
+      await this.storage.write(name, chunk);
     }
+    const front = await this.ctx.frontState();
+    const files: Record<PayloadKind, PayloadEntry> = { model: modelPack.payload, optimizer: optimizerPack.payload, infobatch: { bytes: infobatchBytes, parts: infobatchParts } };
     const body: ManifestBody = {
       where,
       sequence,
@@ -603,6 +702,6 @@ export class RunCheckpointer implements EngineCheckpointer {
     const manifest = { format: FORMAT, version: RUN_CHECKPOINT_VERSION, crc32: crc32(new TextEncoder().encode(canonicalJson(encoded))), body: encoded };
     await this.storage.write(MANIFEST, new TextEncoder().encode(JSON.stringify(manifest)));
     this.sequence = sequence;
-    await removeLeftovers(this.storage, new Set(PAYLOADS.map((k) => files[k].name)), await listNames(where, this.storage));
+    await removeLeftovers(this.storage, payloadNames(files), await listNames(where, this.storage));
   }
 }

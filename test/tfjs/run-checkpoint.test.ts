@@ -166,7 +166,7 @@ describe('trainWithInfoBatch checkpoint', () => {
     await expect(run({ batchSize: 8, checkpoint: { storage } })).rejects.toMatchObject({ code: 'CHECKPOINT_MISMATCH', message: expect.stringMatching(/batchSize 16.*8/) });
     await expect(run({ optimizer: tf.train.adam(0.1), checkpoint: { storage } })).rejects.toMatchObject({ code: 'CHECKPOINT_MISMATCH', message: expect.stringMatching(/SGD.*Adam/) });
     await expect(run({ infobatch: { seed: 4, pruneRatio: 0.5 }, checkpoint: { storage } })).rejects.toMatchObject({ code: 'CHECKPOINT_MISMATCH' });
-    const payload = [...storage.files.keys()].find((k) => k.endsWith('.model.bin'))!;
+    const payload = [...storage.files.keys()].find((k) => k.endsWith('.model.0.bin'))!;
     const damaged = storage.files.get(payload)!;
     damaged[3] ^= 0x10;
     await expect(run({ checkpoint: { storage } })).rejects.toMatchObject({ code: 'CORRUPT_CHECKPOINT', message: expect.stringContaining(payload) });
@@ -209,7 +209,7 @@ describe('trainWithInfoBatch checkpoint', () => {
     const dir = await mkdtemp(join(tmpdir(), 'infobatch-run-ckpt-'));
     try {
       const first = await train(OPTIMIZERS.sgd!, { checkpoint: { dir: join(dir, 'run') } });
-      expect((await readdir(join(dir, 'run'))).sort()).toEqual(['ckpt-000004.infobatch.bin', 'ckpt-000004.model.bin', 'ckpt-000004.optimizer.bin', 'manifest.json']);
+      expect((await readdir(join(dir, 'run'))).sort()).toEqual(['ckpt-000004.infobatch.0.bin', 'ckpt-000004.model.0.bin', 'ckpt-000004.optimizer.0.bin', 'manifest.json']);
       const again = await train(OPTIMIZERS.sgd!, { checkpoint: { dir: join(dir, 'run') } }, 1);
       expect(again.weights).toEqual(first.weights);
     } finally {
