@@ -2,7 +2,7 @@ export { annealingStartEpoch } from './core/annealing.js';
 export { EpochPlan, type BatchOptions, type PlanBatch, type PlanStats, type ShardOptions } from './core/epoch-plan.js';
 export type { CheckpointStorage } from './core/checkpoint-storage.js';
 export { InfoBatchError, type InfoBatchErrorCode } from './core/errors.js';
-export { InfoBatch, type BeginEpochOptions, type InfoBatchOptions, type LoadStateOptions, type PlanBuffers, type ResumePoint, type RunSummary } from './core/info-batch.js';
+export { InfoBatch, type BeginEpochOptions, type InfoBatchOptions, type LoadStateOptions, type PlanBuffers, type ResumePoint, type RunSummary, type SaveStateChunksOptions } from './core/info-batch.js';
 export { NoiseConditionedScore, type NoiseConditionedScoreOptions } from './core/noise-conditioned-score.js';
 export type { PolicyConfig, PolicyContext, PolicySelection, PruningPolicy, SelectionBuffers } from './core/policy.js';
 export { SeededRandom } from './core/random.js';
