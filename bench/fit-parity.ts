@@ -43,8 +43,9 @@ async function iris(): Promise<void> {
   const common = { epochs, batchSize: 32, verbose: 0 as const };
   const early = (monitor: string) => tf.callbacks.earlyStopping({ monitor, patience: 2 });
   console.log(`iris: ${data.numSamples} samples, MLP 4-16-3, ${optimizerName === 'sgd' ? 'SGD 0.1' : 'Adam 0.01'}, batch 32, up to ${epochs} epochs, earlyStopping({ monitor, patience: 2 }); stop = epochs run`);
-  console.log('seed  model.fit  fitWithInfoBatch (loss)  fitWithInfoBatch (infobatch_objective, the old loss)  passes saved (loss run)');
+  console.log('seed  model.fit  fitWithInfoBatch (loss)  fitWithInfoBatch (infobatch_objective, the old loss)  passes saved (loss run)  full-data loss at the stop, model.fit / fitWithInfoBatch  accuracy at the stop');
   const rows: number[][] = [];
+  const finals: number[][] = [];
   for (let seed = 0; seed < seeds; seed++) {
     const reference = tinyMlp(4, 3, seed, optimizer());
     const fitHistory = await reference.fit(x, y, { ...common, callbacks: [early('loss')] });
@@ -56,13 +57,27 @@ async function iris(): Promise<void> {
     const saved = 1 - kept.reduce((a, b) => a + b, 0) / kept.length;
     const row = [fitHistory.epoch.length, oursHistory.epoch.length, oldHistory.epoch.length];
     rows.push(row);
-    console.log(`${String(seed).padStart(4)}  ${String(row[0]).padStart(9)}  ${String(row[1]).padStart(23)}  ${String(row[2]).padStart(52)}  ${(saved * 100).toFixed(1).padStart(22)}%`);
+    const [fitLoss, fitAccuracy] = evaluateAll(reference, x, y);
+    const [oursLoss, oursAccuracy] = evaluateAll(ours, x, y);
+    finals.push([fitLoss, oursLoss, fitAccuracy, oursAccuracy]);
+    console.log(`${String(seed).padStart(4)}  ${String(row[0]).padStart(9)}  ${String(row[1]).padStart(23)}  ${String(row[2]).padStart(52)}  ${(saved * 100).toFixed(1).padStart(22)}%  ${fitLoss.toFixed(4)} / ${oursLoss.toFixed(4)}  ${(fitAccuracy * 100).toFixed(1)} / ${(oursAccuracy * 100).toFixed(1)}%`);
     for (const m of [reference, ours, old]) m.dispose();
   }
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   const columns = [0, 1, 2].map((c) => rows.map((r) => r[c]!));
+  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+  const finalColumns = [0, 1, 2, 3].map((c) => finals.map((r) => r[c]!));
+  console.log(`mean full-data loss at the stop: model.fit ${mean(finalColumns[0]!).toFixed(4)}, fitWithInfoBatch ${mean(finalColumns[1]!).toFixed(4)}; mean accuracy: ${(mean(finalColumns[2]!) * 100).toFixed(2)}% / ${(mean(finalColumns[3]!) * 100).toFixed(2)}%`);
   console.log(`median stop epoch: model.fit ${median(columns[0]!)}, fitWithInfoBatch ${median(columns[1]!)}, old loss ${median(columns[2]!)}; range model.fit ${Math.min(...columns[0]!)}-${Math.max(...columns[0]!)}, fitWithInfoBatch ${Math.min(...columns[1]!)}-${Math.max(...columns[1]!)}`);
   tf.dispose([x, y]);
+}
+
+/** The model's loss and accuracy on all of `x`, `y` (after training: what early stopping on `loss` stands in for). */
+function evaluateAll(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor): [number, number] {
+  const result = model.evaluate(x, y, { batchSize: 1024 }) as tf.Scalar[];
+  const values = result.map((t) => t.dataSync()[0]!);
+  tf.dispose(result);
+  return [values[0]!, values[1]!];
 }
 
 /** Digit-addition data as tfjs-examples addition-rnn makes it: "12+345" → "357", one-hot characters, reversed-free. */

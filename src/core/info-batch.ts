@@ -48,6 +48,14 @@ export interface InfoBatchOptions {
    */
   readonly maxPruneRatio?: number;
   /**
+   * The training batch size, so that a pruned epoch's last batch has a size full-data epochs have
+   * too (default policy only; see {@link InfoBatchPolicyOptions.alignToBatchSize}). tfjs's
+   * `fitWithInfoBatch` and `trainWithInfoBatch` set it to their `batchSize` unless given; `1`
+   * turns it off.
+   * @defaultValue undefined (no alignment)
+   */
+  readonly alignToBatchSize?: number;
+  /**
    * Seed of every random choice; with the same seed and losses, runs are identical everywhere.
    * An integer in [0, 2^32).
    * @defaultValue 0
@@ -154,10 +162,10 @@ export interface LoadStateOptions {
 }
 
 const OPTION_KEYS = [
-  'numSamples', 'numEpochs', 'pruneRatio', 'delta', 'threshold', 'targetSaving', 'maxPruneRatio', 'seed', 'policy', 'scoreSmoothing', 'allowNegativeLosses',
+  'numSamples', 'numEpochs', 'pruneRatio', 'delta', 'threshold', 'targetSaving', 'maxPruneRatio', 'alignToBatchSize', 'seed', 'policy', 'scoreSmoothing', 'allowNegativeLosses',
 ] as const;
 /** Options of {@link InfoBatchOptions} that build the default {@link InfoBatchPolicy}. */
-const POLICY_OPTION_KEYS = ['pruneRatio', 'delta', 'threshold', 'targetSaving', 'maxPruneRatio'] as const;
+const POLICY_OPTION_KEYS = ['pruneRatio', 'delta', 'threshold', 'targetSaving', 'maxPruneRatio', 'alignToBatchSize'] as const;
 const MAX_SEED = 0xffffffff;
 /** Scores decoded by {@link InfoBatch.loadState}, taken over by the constructor it calls next. */
 let adoptedScores: Float32Array | undefined;

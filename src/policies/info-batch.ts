@@ -49,10 +49,13 @@ export interface InfoBatchPolicyOptions {
   /**
    * The training batch size, to keep batch shapes: the kept count of the well-learned set is moved
    * (by less than one batch, towards the nearest choice) so that a pruned epoch's last batch has a
-   * size that full-data epochs have too (a whole batch, or `numSamples % alignToBatchSize`). GPU
-   * backends (webgl, webgpu) compile kernels per shape, and a new last-batch size in every pruned
-   * epoch costs a compilation each; the training functions set it on those backends. The weights
-   * stay `|D1| / k` for the `k` chosen, so the expected gradient stays unbiased.
+   * size that full-data epochs have too (a whole batch, or `numSamples % alignToBatchSize`). Without
+   * it a pruned epoch may end in a batch of a few samples, whose step is as large as a whole
+   * batch's and far noisier: with SGD on small data such steps make the training loss jump (iris,
+   * `bench/fit-parity.ts`), and early stopping on `loss` then stops early. GPU backends (webgl,
+   * webgpu) also compile kernels per shape, and a new last-batch size costs a compilation in every
+   * pruned epoch. The weights stay `|D1| / k` for the `k` chosen, so the expected gradient stays
+   * unbiased. tfjs's training functions set it to their batch size; `1` turns it off.
    * @defaultValue undefined (no alignment)
    */
   readonly alignToBatchSize?: number;
@@ -126,7 +129,9 @@ export class InfoBatchPolicy implements PruningPolicy {
     const { pruneRatio, delta = 0.875, threshold = 'mean', rescale = true, targetSaving, maxPruneRatio, alignToBatchSize } = options;
     assertNumberInRange(where, 'delta', delta, 0, 1, '[]');
     if (alignToBatchSize !== undefined) assertInteger(where, 'alignToBatchSize', alignToBatchSize, 1, 2 ** 31 - 1);
-    const align = alignToBatchSize === undefined ? {} : { alignToBatchSize };
+    // 1 aligns nothing (every length fits): kept out of the config, so that it names the same run
+    // as no alignment (a checkpoint of an unaligned run resumes with alignToBatchSize: 1).
+    const align = alignToBatchSize === undefined || alignToBatchSize === 1 ? {} : { alignToBatchSize };
     assertThresholdRule(where, threshold);
     if (typeof rescale !== 'boolean') {
       throw new InfoBatchError('INVALID_TYPE', `'rescale' passed to ${where} must be a boolean but got ${String(rescale)}.`);

@@ -11,8 +11,8 @@ export type BackendName = 'tensorflow' | 'wasm' | 'cpu' | 'webgl' | 'webgpu';
 
 /**
  * Whether a tfjs backend compiles its kernels per tensor shape (webgl, webgpu), so that a batch
- * size not seen before costs a compilation; the training functions then align InfoBatch's pruned
- * epochs to the batch size (`InfoBatchPolicyOptions.alignToBatchSize`).
+ * size not seen before costs a compilation (the training functions align InfoBatch's pruned
+ * epochs to the batch size on every backend: `InfoBatchPolicyOptions.alignToBatchSize`).
  * @param backend - a backend name, e.g. `tf.getBackend()`.
  */
 export function compilesPerShape(backend: string): boolean {

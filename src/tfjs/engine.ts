@@ -27,11 +27,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { EpochPlan, PlanBatch } from '../core/epoch-plan.js';
 import { describeValue, InfoBatchError } from '../core/errors.js';
 import { InfoBatch, type InfoBatchOptions } from '../core/info-batch.js';
-import { InfoBatchPolicy } from '../policies/info-batch.js';
-import { compilesPerShape } from './backend.js';
 import { objectiveDenominator, stepScale } from '../core/rescale.js';
 import { assertOptionBag } from '../core/validate.js';
 import { assertPerSampleLoss, InfoBatchTfjs, isTensorLike, type BatchScores } from './info-batch-tfjs.js';
+import { setLearningRate } from './learning-rate.js';
 import { withScaledLearningRate } from './rescale.js';
 import type { StepSchedule } from './schedules.js';
 import { releaseAbandonedTape } from './tape.js';
@@ -333,17 +332,12 @@ export function isStepSchedule(value: unknown): value is StepSchedule {
   return typeof value === 'object' && value !== null && typeof (value as StepSchedule).beginEpoch === 'function' && typeof (value as StepSchedule).lr === 'function';
 }
 
-/** Sets an optimizer's learning rate: `setLearningRate` (SGD, momentum) or the `learningRate` field (Adam, RMSProp, …). */
-function setLearningRate(optimizer: tf.Optimizer, lr: number, where: string): void {
+/** Sets the learning rate a schedule gave, checked. */
+function setScheduledRate(optimizer: tf.Optimizer, lr: number, where: string): void {
   if (!Number.isFinite(lr) || lr < 0) {
     throw new InfoBatchError('OUT_OF_RANGE', `'learningRate' passed to ${where} gave ${describeValue(lr)}; a learning rate must be a finite number >= 0.`);
   }
-  const target = optimizer as unknown as { setLearningRate?: (lr: number) => void; learningRate?: unknown };
-  if (typeof target.setLearningRate === 'function') target.setLearningRate(lr);
-  else if (typeof target.learningRate === 'number') target.learningRate = lr;
-  else {
-    throw new InfoBatchError('UNSUPPORTED', `${where} cannot set the learning rate of ${optimizer.getClassName()}: it has neither setLearningRate() nor a numeric learningRate field; drop the 'learningRate' option or use a tfjs optimizer.`);
-  }
+  setLearningRate(optimizer, lr, where, "drop the 'learningRate' option or use a tfjs optimizer");
 }
 
 /** The model's trainable variables. @internal */
@@ -427,8 +421,8 @@ export async function checkLossShape(spec: Pick<EngineSpec, 'where' | 'model' | 
 
 /**
  * The InfoBatch of a run: `option` itself when it is an instance (checked against the data and
- * epochs), or a new one built from its options; on GPU backends (webgl, webgpu) with the default
- * policy, that policy aligns pruned epochs to `batchSize` ({@link InfoBatchPolicyOptions.alignToBatchSize}).
+ * epochs), or a new one built from its options; with the default policy, pruned epochs are
+ * aligned to `batchSize` unless the options say otherwise ({@link InfoBatchPolicyOptions.alignToBatchSize}).
  * @internal
  */
 export function makeInfoBatch(where: string, numSamples: number, epochs: number, option: InfoBatch | Omit<InfoBatchOptions, 'numSamples' | 'numEpochs'> | undefined, dataName: string, batchSize?: number): InfoBatch {
@@ -450,13 +444,10 @@ export function makeInfoBatch(where: string, numSamples: number, epochs: number,
     }
   }
   const bag = option ?? {};
-  if (batchSize !== undefined && bag.policy === undefined && compilesPerShape(tf.getBackend())) {
-    // A pruned epoch's last batch keeps a size full data has: no new kernel shapes to compile.
-    const { pruneRatio, delta, threshold, ...rest } = bag;
-    const policy = new InfoBatchPolicy({ ...(pruneRatio !== undefined && { pruneRatio }), ...(delta !== undefined && { delta }), ...(threshold !== undefined && { threshold }), alignToBatchSize: batchSize });
-    return new InfoBatch({ ...rest, policy, numSamples, numEpochs: epochs });
-  }
-  return new InfoBatch({ ...bag, numSamples, numEpochs: epochs });
+  // A pruned epoch's last batch keeps a size full data has: no step on a handful of samples, no
+  // new kernel shapes to compile on GPU backends.
+  const align = batchSize !== undefined && bag.policy === undefined && bag.alignToBatchSize === undefined;
+  return new InfoBatch({ ...bag, ...(align && { alignToBatchSize: batchSize }), numSamples, numEpochs: epochs });
 }
 
 
@@ -492,7 +483,7 @@ export async function runTraining(spec: EngineSpec): Promise<EngineResult> {
       epochLr = stepSchedule.lr(0); // the rate the epoch started at, also when resuming inside it
     } else if (learningRate !== undefined) {
       epochLr = (learningRate as EpochLearningRate)(epoch, plan);
-      setLearningRate(optimizer, epochLr, where);
+      setScheduledRate(optimizer, epochLr, where);
     }
     await hooks.onEpochBegin?.(epoch, plan, { steps });
 
@@ -518,7 +509,7 @@ export async function runTraining(spec: EngineSpec): Promise<EngineResult> {
         position = { epoch, step };
         if (stepSchedule !== undefined) {
           const lr = stepSchedule.lr(step);
-          if (lr !== lastLr) setLearningRate(optimizer, lr, where);
+          if (lr !== lastLr) setScheduledRate(optimizer, lr, where);
           lastLr = lr;
         }
         await hooks.onBatchBegin?.(position, batch);

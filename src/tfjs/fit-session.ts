@@ -39,7 +39,7 @@ export interface FitInfoBatchOptions extends Omit<InfoBatchOptions, 'numSamples'
 
 /** The keys of {@link FitInfoBatchOptions}. */
 const FIT_OPTION_KEYS = [
-  'pruneRatio', 'delta', 'threshold', 'targetSaving', 'maxPruneRatio', 'seed', 'policy', 'scoreSmoothing', 'allowNegativeLosses', 'rescaleMode', 'totalEpochs',
+  'pruneRatio', 'delta', 'threshold', 'targetSaving', 'maxPruneRatio', 'alignToBatchSize', 'seed', 'policy', 'scoreSmoothing', 'allowNegativeLosses', 'rescaleMode', 'totalEpochs',
 ] as const satisfies ReadonlyArray<keyof FitInfoBatchOptions>;
 
 /** The run one call trains in. @internal */

@@ -5,6 +5,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { describeValue, InfoBatchError } from '../core/errors.js';
 import type { AppliedRescaleMode, RescaleMode } from '../core/rescale.js';
+import { learningRateOf, setLearningRate } from './learning-rate.js';
 
 /** The mode a run uses, and why (reported in `TrainResult.rescale` and fit's `History.params`). */
 export interface RescaleChoice {
@@ -25,11 +26,6 @@ export interface RescaleChoice {
 const GRADIENT_PROPORTIONAL = new Set(['SGD', 'Momentum']);
 /** tfjs optimizers that divide each step by a running gradient scale. */
 const ADAPTIVE = new Set(['Adam', 'Adamax', 'RMSProp', 'Adagrad', 'Adadelta']);
-
-function learningRateOf(optimizer: tf.Optimizer): number | undefined {
-  const rate = (optimizer as unknown as { learningRate?: unknown }).learningRate;
-  return typeof rate === 'number' && Number.isFinite(rate) ? rate : undefined;
-}
 
 function classNameOf(optimizer: tf.Optimizer): string {
   try {
@@ -82,17 +78,11 @@ export function withScaledLearningRate<T>(optimizer: tf.Optimizer, factor: numbe
   if (rate === undefined) {
     throw new InfoBatchError('UNSUPPORTED', `withScaledLearningRate: ${classNameOf(optimizer)} has no numeric 'learningRate' (got ${describeValue((optimizer as unknown as { learningRate?: unknown }).learningRate)}); use rescaleMode 'loss'.`);
   }
-  setRate(optimizer, rate * factor);
+  const remedy = "use rescaleMode 'loss'";
+  setLearningRate(optimizer, rate * factor, 'withScaledLearningRate', remedy);
   try {
     return update();
   } finally {
-    setRate(optimizer, rate);
+    setLearningRate(optimizer, rate, 'withScaledLearningRate', remedy);
   }
-}
-
-function setRate(optimizer: tf.Optimizer, rate: number): void {
-  const target = optimizer as unknown as { setLearningRate?: (lr: number) => void; learningRate: number };
-  // SGD and Momentum keep the rate as a scalar tensor too, which setLearningRate renews.
-  if (typeof target.setLearningRate === 'function') target.setLearningRate(rate);
-  else target.learningRate = rate;
 }

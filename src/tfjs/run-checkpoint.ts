@@ -35,6 +35,7 @@ import { assertInteger, assertKnownKeys, assertOptionBag } from '../core/validat
 import { isNode } from './backend.js';
 import { trainableVariables, type CheckpointPoint, type EngineCheckpointer, type TrainableModel, type TrainPosition } from './engine.js';
 import type { InfoBatchTfjs } from './info-batch-tfjs.js';
+import { learningRateOf, setLearningRate } from './learning-rate.js';
 import { claimOf } from './run-claim.js';
 
 declare const TextEncoder: { new (): { encode(text: string): Uint8Array } };
@@ -261,17 +262,6 @@ function hiddenVariables(optimizer: tf.Optimizer): Array<[string, tf.Variable]> 
     }
     return [name, variable];
   });
-}
-
-function optimizerLearningRate(optimizer: tf.Optimizer): number | null {
-  const value = (optimizer as unknown as { learningRate?: unknown }).learningRate;
-  return typeof value === 'number' ? value : null;
-}
-
-function setOptimizerLearningRate(optimizer: tf.Optimizer, lr: number): void {
-  const target = optimizer as unknown as { setLearningRate?: (lr: number) => void; learningRate?: unknown };
-  if (typeof target.setLearningRate === 'function') target.setLearningRate(lr);
-  else target.learningRate = lr;
 }
 
 /**
@@ -567,7 +557,7 @@ async function restore(where: string, storage: CheckpointStorage, body: Manifest
   }
   // setWeights recomputes Adam's β products with pow(); put back the multiplied ones.
   tf.tidy(() => body.optimizer.hidden.forEach((entry, i) => hidden[i]![1].assign(unpackTensor(entry, optimizerParts!))));
-  if (body.optimizer.learningRate !== null) setOptimizerLearningRate(optimizer, body.optimizer.learningRate);
+  if (body.optimizer.learningRate !== null) setLearningRate(optimizer, body.optimizer.learningRate, where, 'resume with the optimizer the run was checkpointed with');
 }
 
 /**
@@ -691,7 +681,7 @@ export class RunCheckpointer implements EngineCheckpointer {
       model: modelPack.entries,
       optimizer: {
         className: optimizer.getClassName(),
-        learningRate: optimizerLearningRate(optimizer),
+        learningRate: learningRateOf(optimizer) ?? null,
         weights: optimizerPack.entries.slice(0, weights.length),
         hidden: optimizerPack.entries.slice(weights.length),
       },

@@ -55,4 +55,26 @@ describe('InfoBatchPolicy alignToBatchSize (no new batch shapes on GPU backends)
     expect(restored.policy.config).toEqual(ib.policy.config);
     expect(new InfoBatchPolicy().config).not.toHaveProperty('alignToBatchSize');
   });
+
+  it("is an option of new InfoBatch() for its default policy (as pruneRatio is), named in its errors, and alignToBatchSize: 1 is no alignment", () => {
+    const plan = (options: Partial<ConstructorParameters<typeof InfoBatch>[0]>) => {
+      const ib = new InfoBatch({ numSamples: 300, numEpochs: 4, seed: 5, ...options });
+      const first = ib.beginEpoch(0);
+      ib.recordLosses(first.indices, Float32Array.from(first.indices, (id) => (id % 17) / 17 + 0.01));
+      return ib.beginEpoch(1);
+    };
+    const viaOption = plan({ alignToBatchSize: 64, pruneRatio: 0.4 });
+    const viaPolicy = plan({ policy: new InfoBatchPolicy({ alignToBatchSize: 64, pruneRatio: 0.4 }) });
+    expect(viaOption.indices).toEqual(viaPolicy.indices);
+    expect([0, 300 % 64]).toContain(viaOption.length % 64);
+    expect(plan({ alignToBatchSize: 1 }).indices).toEqual(plan({}).indices);
+    // 1 names the same run as no alignment: an unaligned run's checkpoint resumes with it.
+    expect(new InfoBatchPolicy({ alignToBatchSize: 1 }).config).toEqual(new InfoBatchPolicy().config);
+    const unaligned = new InfoBatch({ numSamples: 300, numEpochs: 4, seed: 5 });
+    unaligned.beginEpoch(0);
+    expect(() => new InfoBatch({ numSamples: 300, numEpochs: 4, seed: 5, alignToBatchSize: 1 }).restoreState(unaligned.saveState())).not.toThrow();
+    expect(() => new InfoBatch({ numSamples: 300, numEpochs: 4, seed: 5, alignToBatchSize: 64 }).restoreState(unaligned.saveState())).toThrow(/policy/);
+    expect(() => new InfoBatch({ numSamples: 10, numEpochs: 2, alignToBatchSize: 0 })).toThrow(/'alignToBatchSize' passed to new InfoBatch\(\)/);
+    expect(() => new InfoBatch({ numSamples: 10, numEpochs: 2, alignToBatchSize: 4, policy: new InfoBatchPolicy() })).toThrow(/'alignToBatchSize'/);
+  });
 });

@@ -67,14 +67,24 @@ describe('no new batch shapes on backends that compile per shape', () => {
     expect(['cpu', 'wasm', 'tensorflow'].map(compilesPerShape)).toEqual([false, false, false]);
   });
 
-  it('fitWithInfoBatch on webgl meets only full data\'s batch sizes while pruning; on cpu the same run meets new ones', async () => {
+  it('fitWithInfoBatch meets only full data\'s batch sizes while pruning, on webgl and on cpu alike; alignToBatchSize: 1 meets new ones', async () => {
     const gpu = await fitBatchSizes(FAKE, { seed: 2 });
     const cpu = await fitBatchSizes('cpu', { seed: 2 });
-    expect([...gpu.sizes].sort((a, b) => a - b)).toEqual([N % BATCH, BATCH]);
-    expect(Math.min(...gpu.kept)).toBeLessThan(0.9); // it pruned
-    expect(cpu.sizes.size).toBeGreaterThan(2); // unaligned plans end in other sizes
+    const unaligned = await fitBatchSizes('cpu', { seed: 2, alignToBatchSize: 1 });
+    for (const run of [gpu, cpu]) {
+      expect([...run.sizes].sort((a, b) => a - b)).toEqual([N % BATCH, BATCH]);
+      expect(Math.min(...run.kept)).toBeLessThan(0.9); // it pruned
+    }
+    expect(cpu.kept).toEqual(gpu.kept);
+    expect(unaligned.sizes.size).toBeGreaterThan(2); // unaligned plans end in other sizes
     // The alignment moves an epoch's kept count by less than one batch.
-    gpu.kept.forEach((kept, epoch) => expect(Math.abs(kept - cpu.kept[epoch]!) * N).toBeLessThan(BATCH + 0.5));
+    gpu.kept.forEach((kept, epoch) => expect(Math.abs(kept - unaligned.kept[epoch]!) * N).toBeLessThan(BATCH + 0.5));
+  });
+
+  it('aligns the policy the options build, targetSaving included (on webgl it was refused as policy + targetSaving)', async () => {
+    const budget = await fitBatchSizes(FAKE, { seed: 2, targetSaving: 0.3 });
+    expect([...budget.sizes].sort((a, b) => a - b)).toEqual([N % BATCH, BATCH]);
+    expect(Math.min(...budget.kept)).toBeLessThan(0.9);
   });
 
   it("keeps a policy the user built as it is, and trainWithInfoBatch aligns like fit", async () => {

@@ -160,7 +160,8 @@ describe('trainWithInfoBatch with workers (data-parallel on worker threads)', ()
       let steps = 0;
       try {
         await trainWithInfoBatch(model, { x, y }, {
-          epochs: EPOCHS, batchSize: BATCH, optimizer, loss: softmaxCrossEntropy, infobatch: { seed: 9 }, workers: 2,
+          epochs: EPOCHS, batchSize: BATCH, optimizer, loss: softmaxCrossEntropy, workers: 2,
+          infobatch: { seed: 9, alignToBatchSize: 1 }, // unaligned, as run()'s own InfoBatch
           checkpoint: { dir, everySteps: 3 },
           callbacks: { onBatchEnd: () => { if (++steps === crashAtStep) throw new Error('simulated crash'); } },
         });

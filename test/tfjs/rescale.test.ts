@@ -184,10 +184,10 @@ describe("rescaleMode in trainWithInfoBatch", () => {
     expect(new Set(rates)).toEqual(new Set([0.01]));
     optimizer.dispose();
 
-    // The same plans, trained by hand with the paper's objective.
+    // The same plans (aligned to the batch size, as trainWithInfoBatch builds them), trained by hand with the paper's objective.
     const model = mlp(7);
     const manual = tf.train.adam(0.01);
-    const ib = new InfoBatch({ numSamples: N, numEpochs: EPOCHS, seed: 3 });
+    const ib = new InfoBatch({ numSamples: N, numEpochs: EPOCHS, seed: 3, alignToBatchSize: BATCH });
     const ibt = new InfoBatchTfjs(ib, { rescaleMode: 'loss' });
     for (let epoch = 0; epoch < EPOCHS; epoch++) {
       for (const batch of (await ibt.beginEpoch(epoch)).batches(BATCH)) {
@@ -293,7 +293,7 @@ describe('InfoBatchTfjs.minimize (the three-line loop)', () => {
     const optimizer = tf.train.adam(0.01);
     const rates = spyRates(optimizer);
     const model = mlp(7);
-    const ibt = new InfoBatchTfjs(new InfoBatch({ numSamples: N, numEpochs: EPOCHS, seed: 3 }));
+    const ibt = new InfoBatchTfjs(new InfoBatch({ numSamples: N, numEpochs: EPOCHS, seed: 3, alignToBatchSize: BATCH }));
     const expected: number[] = [];
     for (let epoch = 0; epoch < EPOCHS; epoch++) {
       for (const batch of (await ibt.beginEpoch(epoch)).batches(BATCH)) {
@@ -319,7 +319,7 @@ describe('InfoBatchTfjs.minimize (the three-line loop)', () => {
   it('leaks nothing and restores the rate when the loss throws inside the step', async () => {
     const optimizer = tf.train.adam(0.01);
     const model = mlp(7);
-    const ibt = new InfoBatchTfjs(new InfoBatch({ numSamples: N, numEpochs: EPOCHS, seed: 3 }), { rescaleMode: 'step' });
+    const ibt = new InfoBatchTfjs(new InfoBatch({ numSamples: N, numEpochs: EPOCHS, seed: 3, alignToBatchSize: BATCH }), { rescaleMode: 'step' });
     const plan = await ibt.beginEpoch(0);
     const [batch] = plan.batches(BATCH);
     const xs = tf.gather(x, tf.tensor1d(batch!.indices, 'int32'));
