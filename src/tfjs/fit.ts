@@ -292,9 +292,10 @@ function assertInputShape(model: LayersModel, x: tf.Tensor, name: string): void 
  * logs and in each batch's: the mean training loss over the data (plus the regularisation
  * penalties), estimated without bias from a pruned epoch's up-weighted samples (`Σ w·l / Σ w`),
  * so it is comparable across pruned and full epochs and `earlyStopping({ monitor: 'loss' })`
- * stops when the loss stops improving, not when pruning starts (under plain SGD the up-weighted
- * steps of pruned epochs make the loss itself bumpier: allow a little more patience). The
- * objective actually minimised, which jumps when pruning starts, is `infobatch_objective`.
+ * stops when the loss stops improving, not when pruning starts (pruned epochs are aligned to
+ * `batchSize`, `infobatch.alignToBatchSize`, so no step runs on a handful of up-weighted samples:
+ * under SGD those made the loss itself jump). The objective actually minimised, which jumps when
+ * pruning starts, is `infobatch_objective`.
  *
  * Output, as `model.fit` prints in your flavour of tfjs: with `verbose` unset, nothing under
  * `@tensorflow/tfjs` and a progress bar under `@tensorflow/tfjs-node`; `verbose: 1` a progress
