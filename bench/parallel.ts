@@ -13,7 +13,8 @@
  * Each round measures every worker count once, in alternating order; the speedup is the median over
  * the rounds of (2 workers / this thread) within a round, so that the slow spells of a shared
  * virtual machine (single runs here vary by up to 40%) hit both sides of each ratio alike.
- * Ends with one line per model: `speedup <model> workers=2: <x>x (median of <n> rounds: …)`. `KINDS=mlp` limits the run to some models.
+ * Ends with one line per model: `speedup <model> workers=2: <x>x (median of <n> rounds: …)`. `KINDS=mlp` limits the run to some models;
+ * `--fast-kernels` trains with `useFastWasmKernels` on every thread (as `bench:speed` does).
  */
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
@@ -25,11 +26,12 @@ import { selectBackend } from '../src/tfjs/backend.js';
 import { softmaxCrossEntropy } from '../src/tfjs/losses.js';
 import { trainWithInfoBatch } from '../src/tfjs/trainer.js';
 
-const [samples = 7680, epochs = 3, repeats = 3] = process.argv.slice(2).map(Number);
+const fastKernels = process.argv.includes('--fast-kernels');
+const [samples = 7680, epochs = 3, repeats = 3] = process.argv.slice(2).filter((arg) => !arg.startsWith('--')).map(Number);
 const BATCH = 128;
 const cores = availableParallelism();
 
-const backend = await selectBackend({ prefer: ['wasm'] });
+const backend = await selectBackend({ prefer: ['wasm'], fastWasmKernels: fastKernels });
 const random = SeededRandom.derive(2024);
 const pixels = new Float32Array(samples * 784);
 for (let i = 0; i < pixels.length; i++) pixels[i] = random.nextFloat();
@@ -73,7 +75,7 @@ async function throughput(kind: ModelKind, workers: number): Promise<{ rate: num
 }
 
 
-console.log(`node ${process.version}, backend ${backend}, ${cores} cores; ${samples} samples, batch ${BATCH}, best of epochs 2…${epochs}; ${repeats} interleaved rounds`);
+console.log(`node ${process.version}, backend ${backend}${fastKernels ? " (fast kernels)" : ""}, ${cores} cores; ${samples} samples, batch ${BATCH}, best of epochs 2…${epochs}; ${repeats} interleaved rounds`);
 const speedups: string[] = [];
 const workerCounts = Array.from({ length: Math.max(2, cores) }, (_, i) => i + 1);
 for (const kind of (process.env.KINDS?.split(',') ?? ['cnn', 'mlp']) as ModelKind[]) {
