@@ -17,6 +17,7 @@
  * where it stopped. A summary (means over the seeds) is printed from all the files at the end.
  *
  * Run: `npm run bench:fit -- --epochs 10 --seeds 0,1,2 --out results/fit-vs-fit`
+ * `--target-saving 0.3` builds fitWithInfoBatch's InfoBatch with that targetSaving (recorded; a folder holds one setting).
  * SGD control, with the faster wasm kernels: `npm run bench:fit -- --optimizer sgd-momentum --fast-kernels --methods model.fit,fitWithInfoBatch,model.fit@matched --epochs 10 --seeds 0,1,2 --width 0.5 --out results/fit-vs-fit-sgd`
  * Loop cost (no pruning): add `fitWithInfoBatch@full` to `--methods`.
  * Quick check: `npm run bench:fit -- --train-limit 2000 --test-limit 1000 --epochs 1 --seeds 0 --out .cache/fit-bench`
@@ -67,6 +68,8 @@ interface RunRecord {
    * for `model.fit` and in records written before the option existed (those used 'loss').
    */
   readonly rescaleMode?: 'loss' | 'step';
+  /** `--target-saving` of a fitWithInfoBatch run (absent: the fixed default prune ratio). */
+  readonly targetSaving?: number;
   /** InfoBatch's run summary (fitWithInfoBatch only). */
   readonly infobatch?: { readonly samplesVisited: number; readonly fullDataSamples: number; readonly savedFraction: number };
 }
@@ -83,6 +86,7 @@ const { values: args } = parseArgs({
     'data-dir': { type: 'string', default: join('..', 'shared', 'data', 'fashion-mnist') },
     out: { type: 'string', default: join('results', 'fit-vs-fit') },
     'rescale-mode': { type: 'string', default: 'auto' },
+    'target-saving': { type: 'string' },
     methods: { type: 'string', default: 'model.fit,fitWithInfoBatch' },
     optimizer: { type: 'string', default: 'rmsprop' },
     'fast-kernels': { type: 'boolean', default: false },
@@ -109,6 +113,7 @@ try {
   fail(BENCH, (error as Error).message);
 }
 const fastKernels = args['fast-kernels'] === true;
+const targetSaving = args['target-saving'] === undefined ? undefined : openFraction(BENCH, 'target-saving', args['target-saving']);
 const trainLimit = args['train-limit'] === undefined ? undefined : positiveInteger('train-limit', args['train-limit']);
 const testLimit = args['test-limit'] === undefined ? undefined : positiveInteger('test-limit', args['test-limit']);
 const out = args.out;
@@ -151,6 +156,11 @@ for (const seed of seeds) {
     if (usesInfoBatch) {
       const mode = chooseRescaleMode('bench:fit', rescaleMode, model.optimizer).mode;
       const other = await Promise.all(seeds.map((sd) => readRecord(fileOf(method, sd))));
+      const otherTarget = other.find((r) => r !== undefined && r.targetSaving !== targetSaving);
+      if (otherTarget !== undefined) {
+        console.error(`bench:fit: ${fileOf(method, otherTarget.seed)} was trained with targetSaving ${otherTarget.targetSaving ?? 'unset'} but this run asks for ${targetSaving ?? 'none'}; use another --out folder.`);
+        process.exit(2);
+      }
       const clash = other.find((r) => r !== undefined && (r.rescaleMode ?? 'loss') !== mode);
       if (clash !== undefined) {
         console.error(`bench:fit: ${fileOf(method, clash.seed)} was trained with rescale mode '${clash.rescaleMode ?? 'loss'}' but this run would use '${mode}'; pass --rescale-mode ${clash.rescaleMode ?? 'loss'} or use another --out folder.`);
@@ -158,7 +168,7 @@ for (const seed of seeds) {
       }
     }
     const fitArgs = { epochs: trainedEpochs, batchSize, validationSplit, verbose: 0 } as const;
-    const ib = new InfoBatch({ numSamples: numTrain, numEpochs: epochs, seed, ...(method === 'fitWithInfoBatch@full' && { policy: new FullDataPolicy() }) });
+    const ib = new InfoBatch({ numSamples: numTrain, numEpochs: epochs, seed, ...(method === 'fitWithInfoBatch@full' ? { policy: new FullDataPolicy() } : targetSaving !== undefined && { targetSaving }) });
     const { result: history, trainSeconds, cpuSeconds } = await timed(() => (usesInfoBatch ? fitWithInfoBatch(model, x, y, { ...fitArgs, infobatch: ib, rescaleMode }) : model.fit(x, y, fitArgs)));
     const { testLoss, testAccuracy } = await testMetrics(model, data);
     const summary = ib.summary();
@@ -181,6 +191,7 @@ for (const seed of seeds) {
       cpuSeconds,
       history: history.history as Record<string, number[]>,
       ...(usesInfoBatch && { rescaleMode: history.params['infobatch_rescale_mode'] as 'loss' | 'step' }),
+      ...(method === 'fitWithInfoBatch' && targetSaving !== undefined && { targetSaving }),
       ...(method === 'fitWithInfoBatch' && { infobatch: { samplesVisited: summary.samplesVisited, fullDataSamples: summary.fullDataSamples, savedFraction: summary.savedFraction } }),
     };
     await writeRecord(path, record);
