@@ -25,8 +25,27 @@ import { FullDataPolicy } from '../src/policies/full-data.js';
 import { selectBackend } from '../src/tfjs/backend.js';
 import { softmaxCrossEntropy } from '../src/tfjs/losses.js';
 import { trainWithInfoBatch } from '../src/tfjs/trainer.js';
+import { spawnNodeReplicas } from '../src/tfjs/parallel/spawn-node.js';
+import { spawnIpcReplicas } from '../examples/ipc-transport.js';
 
 const fastKernels = process.argv.includes('--fast-kernels');
+/**
+ * How the 2-worker runs train (`--variants threads,dedicated,processes`): `threads` is the default
+ * `workers: 2` (this thread computes rank 0, one worker thread rank 1); `dedicated` starts two
+ * worker threads and this thread only coordinates; `dedicated-event` is `dedicated` with every
+ * message taken on the event loop (no blocking receive); `processes` starts two processes
+ * (examples/ipc-transport.ts).
+ */
+const VARIANTS = {
+  threads: (count: number) => count,
+  dedicated: (count: number) => ({ count, spawn: (n: number) => spawnNodeReplicas(n) }),
+  'dedicated-event': (count: number) => ({ count, spawn: (n: number) => spawnNodeReplicas(n, { blockingReceive: false }) }),
+  processes: (count: number) => ({ count, spawn: spawnIpcReplicas }),
+} as const;
+type Variant = keyof typeof VARIANTS;
+const variantsArg = process.argv.find((arg) => arg.startsWith('--variants='));
+const variants = (variantsArg === undefined ? ['threads'] : variantsArg.slice('--variants='.length).split(',')) as Variant[];
+for (const v of variants) if (!(v in VARIANTS)) throw new Error(`unknown variant ${v}; expected ${Object.keys(VARIANTS).join(', ')}`);
 const [samples = 7680, epochs = 3, repeats = 3] = process.argv.slice(2).filter((arg) => !arg.startsWith('--')).map(Number);
 const BATCH = 128;
 const cores = availableParallelism();
@@ -45,7 +64,7 @@ function cpuSeconds(): number {
   return (user + system) / 1e6;
 }
 
-async function throughput(kind: ModelKind, workers: number): Promise<{ rate: number; cpuRate: number; startSeconds: number }> {
+async function throughput(kind: ModelKind, workers: number, variant: Variant = 'threads'): Promise<{ rate: number; cpuRate: number; startSeconds: number }> {
   const model = createModel(kind, { inputShape: [28, 28, 1], numClasses: 10, seed: 0, l2: 2.5e-4 });
   const optimizer = tf.train.momentum(0.05, 0.9);
   const start = performance.now();
@@ -58,7 +77,7 @@ async function throughput(kind: ModelKind, workers: number): Promise<{ rate: num
     optimizer,
     loss: softmaxCrossEntropy,
     infobatch: { policy: new FullDataPolicy() },
-    workers,
+    workers: workers === 1 ? 1 : VARIANTS[variant](workers),
     callbacks: {
       onEpochBegin: (epoch) => {
         if (epoch === 0) firstEpochAt = performance.now();
@@ -78,23 +97,31 @@ async function throughput(kind: ModelKind, workers: number): Promise<{ rate: num
 console.log(`node ${process.version}, backend ${backend}${fastKernels ? " (fast kernels)" : ""}, ${cores} cores; ${samples} samples, batch ${BATCH}, best of epochs 2…${epochs}; ${repeats} interleaved rounds`);
 const speedups: string[] = [];
 const workerCounts = Array.from({ length: Math.max(2, cores) }, (_, i) => i + 1);
+/** Every configuration a round measures: this thread, then each variant at 2 … cores workers. */
+const configs = [{ workers: 1, variant: 'threads' as Variant }, ...variants.flatMap((variant) => workerCounts.slice(1).map((workers) => ({ workers, variant })))];
+const nameOf = (c: { workers: number; variant: Variant }) => (c.workers === 1 ? 'workers=1' : `workers=${c.workers}${variants.length > 1 || c.variant !== 'threads' ? ` ${c.variant}` : ''}`);
 for (const kind of (process.env.KINDS?.split(',') ?? ['cnn', 'mlp']) as ModelKind[]) {
-  const rates = new Map<number, number[]>(workerCounts.map((w) => [w, []]));
-  const ratios: number[] = [];
+  const rates = new Map<string, number[]>(configs.map((c) => [nameOf(c), []]));
+  const ratios = new Map<Variant, number[]>(variants.map((v) => [v, []]));
   for (let round = 0; round < repeats; round++) {
-    // Alternate the order, so that a slow spell of a shared machine hits both counts alike.
-    const order = round % 2 === 0 ? workerCounts : [...workerCounts].reverse();
-    const byCount = new Map<number, number>();
-    for (const workers of order) {
-      const { rate, cpuRate, startSeconds } = await throughput(kind, workers);
-      byCount.set(workers, rate);
-      rates.get(workers)!.push(rate);
-      console.log(`round ${round + 1} ${kind} workers=${workers}: ${rate.toFixed(0)} samples/s, ${cpuRate.toFixed(0)} samples per CPU-second${workers > 1 ? ` (starting the threads took ${startSeconds.toFixed(1)} s)` : ' (this thread)'}`);
+    // Alternate the order, so that a slow spell of a shared machine hits every configuration alike.
+    const order = round % 2 === 0 ? configs : [...configs].reverse();
+    const byName = new Map<string, number>();
+    for (const config of order) {
+      const { rate, cpuRate, startSeconds } = await throughput(kind, config.workers, config.variant);
+      const name = nameOf(config);
+      byName.set(name, rate);
+      rates.get(name)!.push(rate);
+      const cpuNote = config.variant === 'processes' && config.workers > 1 ? ' of this process only' : '';
+      console.log(`round ${round + 1} ${kind} ${name}: ${rate.toFixed(0)} samples/s, ${cpuRate.toFixed(0)} samples per CPU-second${cpuNote}${config.workers > 1 ? ` (starting the workers took ${startSeconds.toFixed(1)} s)` : ' (this thread)'}`);
     }
-    ratios.push(byCount.get(2)! / byCount.get(1)!);
+    for (const variant of variants) ratios.get(variant)!.push(byName.get(nameOf({ workers: 2, variant }))! / byName.get('workers=1')!);
   }
-  for (const workers of workerCounts) console.log(`${kind} workers=${workers}: median ${median(rates.get(workers)!).toFixed(0)} samples/s`);
-  speedups.push(`speedup ${kind} workers=2: ${median(ratios).toFixed(2)}x (median of ${repeats} rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')})`);
+  for (const config of configs) console.log(`${kind} ${nameOf(config)}: median ${median(rates.get(nameOf(config))!).toFixed(0)} samples/s`);
+  for (const variant of variants) {
+    const r = ratios.get(variant)!;
+    speedups.push(`speedup ${kind} ${nameOf({ workers: 2, variant })}: ${median(r).toFixed(2)}x (median of ${repeats} rounds: ${r.map((v) => v.toFixed(2)).join(', ')})`);
+  }
 }
 tf.dispose([x, y]);
 for (const line of speedups) console.log(line);

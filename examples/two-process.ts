@@ -5,7 +5,8 @@
  *
  * - This process is the coordinator: it holds the data, the model, the optimizer and the
  *   InfoBatch run (the shared seed makes every epoch's plan). It also hosts rank 0 in-process.
- * - The child process (`… two-process.ts replica`) hosts rank 1: a `Replica` fed the messages.
+ * - The child process (`examples/ipc-replica.ts`, started by `spawnIpcReplicas` of
+ *   `examples/ipc-transport.ts`) hosts rank 1: a `Replica` fed the messages.
  *
  * What the transport carries each step (see `src/tfjs/parallel/protocol.ts`):
  * - to each rank: the current parameters and the rank's shard of the global batch (rows
@@ -17,48 +18,15 @@
  *
  * Run: `npx tsx examples/two-process.ts`
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { InfoBatch } from '../src/core/info-batch.js';
 import { makeSyntheticDataset } from '../src/data/synthetic.js';
 import { selectBackend } from '../src/tfjs/backend.js';
 import { softmaxCrossEntropy } from '../src/tfjs/losses.js';
 import { Replica } from '../src/tfjs/parallel/replica.js';
-import type { FromReplica, ReplicaEndpoint, ToReplica } from '../src/tfjs/parallel/protocol.js';
+import type { FromReplica, ReplicaEndpoint } from '../src/tfjs/parallel/protocol.js';
 import { trainWithInfoBatch } from '../src/tfjs/trainer.js';
-
-/** The replica side: messages from the parent, in order, to a Replica; its replies back. */
-function serveReplicaOverIpc(): void {
-  const replica = new Replica((reply) => process.send!(reply));
-  let queue: Promise<void> = Promise.resolve();
-  process.on('message', (message: ToReplica) => {
-    queue = queue.then(() => replica.handle(message));
-    if (message.type === 'close') void queue.then(() => process.disconnect());
-  });
-}
-
-/** An endpoint over a child process's IPC channel ('advanced' serialization keeps typed arrays). */
-function ipcEndpoint(child: ChildProcess): ReplicaEndpoint {
-  let stopping = false;
-  return {
-    post: (message) => void child.send(message),
-    listen({ message, failure }) {
-      child.on('message', (reply: FromReplica) => message(reply));
-      child.on('exit', (code) => stopping || failure(new Error(`replica process exited with code ${code}`)));
-      child.on('error', (error) => stopping || failure(error));
-    },
-    async terminate() {
-      stopping = true;
-      if (child.exitCode === null && child.signalCode === null) {
-        await new Promise<void>((resolve) => {
-          child.once('exit', () => resolve());
-          setTimeout(() => child.kill(), 2000).unref(); // if it does not leave on 'close'
-        });
-      }
-    },
-  };
-}
+import { spawnIpcReplicas } from './ipc-transport.js';
 
 /** An endpoint to a Replica in this process (the coordinator's machine takes a share too). */
 function inProcessEndpoint(): ReplicaEndpoint {
@@ -85,7 +53,6 @@ async function coordinate(): Promise<void> {
     ],
   });
   const infobatch = new InfoBatch({ numSamples: train.numSamples, numEpochs: 6, seed: 42 }); // the shared seed
-  const self = fileURLToPath(import.meta.url);
   const result = await trainWithInfoBatch(model, { x, y }, {
     epochs: 6,
     batchSize: 64,
@@ -94,10 +61,7 @@ async function coordinate(): Promise<void> {
     infobatch,
     workers: {
       count: 2,
-      async spawn() {
-        const child = fork(self, ['replica'], { serialization: 'advanced', execArgv: ['--import', 'tsx'] });
-        return [inProcessEndpoint(), ipcEndpoint(child)];
-      },
+      spawn: async () => [inProcessEndpoint(), ...(await spawnIpcReplicas(1))],
     },
     callbacks: {
       onEpochEnd: (epoch, m) => console.log(`epoch ${epoch}: ${m.planLength} samples over 2 ranks, mean loss ${m.meanLoss.toFixed(4)}, ${m.trainSeconds.toFixed(2)} s`),
@@ -108,5 +72,4 @@ async function coordinate(): Promise<void> {
   model.dispose();
 }
 
-if (process.argv[2] === 'replica') serveReplicaOverIpc();
-else await coordinate();
+await coordinate();

@@ -134,3 +134,25 @@ describe('ParallelStepRunner over a custom transport', () => {
     model.dispose();
   });
 });
+
+describe('receiveWithin / postCounted (the worker-thread transport taking a message without an event-loop turn)', () => {
+  it('takes a counted message at once, in order, and gives up after maxWaitMs when none comes', async () => {
+    const { MessageChannel, receiveMessageOnPort } = await import('node:worker_threads');
+    const { postCounted, receiveWithin } = await import('../../src/tfjs/parallel/spawn-node.js');
+    const { port1, port2 } = new MessageChannel();
+    const counters = new Int32Array(new SharedArrayBuffer(8));
+    try {
+      postCounted(port1, { n: 1 }, [], counters, 1);
+      postCounted(port1, { n: 2 }, [], counters, 1);
+      expect(counters[1]).toBe(2);
+      expect(receiveWithin(receiveMessageOnPort, port2, counters, 1, 1000)).toEqual({ message: { n: 1 } });
+      expect(receiveWithin(receiveMessageOnPort, port2, counters, 1, 1000)).toEqual({ message: { n: 2 } });
+      const started = performance.now();
+      expect(receiveWithin(receiveMessageOnPort, port2, counters, 1, 30)).toBeUndefined();
+      expect(performance.now() - started).toBeGreaterThanOrEqual(25);
+    } finally {
+      port1.close();
+      port2.close();
+    }
+  });
+});

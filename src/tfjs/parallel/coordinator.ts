@@ -41,6 +41,12 @@ interface Pending {
   timer?: ReturnType<typeof setTimeout>;
 }
 
+/**
+ * Longest blocking wait for one replica's reply in {@link ParallelStepRunner.receiveNow}; a reply
+ * later than that arrives through the event loop, so a replica that died is still noticed.
+ */
+const RECEIVE_NOW_MS = 100;
+
 /** A batch tensor's values, read once per step. */
 function readTensor(tensor: tf.Tensor): TensorData {
   const dtype = tensor.dtype === 'int32' || tensor.dtype === 'bool' ? 'int32' : 'float32';
@@ -141,6 +147,7 @@ export class ParallelStepRunner implements StepRunner {
     }, 'grads') as Promise<Extract<FromReplica, { type: 'grads' }>[]>;
     let replies: Extract<FromReplica, { type: 'grads' }>[];
     if (this.options.local === undefined) {
+      this.receiveNow();
       replies = await sent;
     } else {
       // Rank 0 here, while the replicas compute theirs.
@@ -151,6 +158,8 @@ export class ParallelStepRunner implements StepRunner {
         sent.catch(() => undefined);
         throw error;
       }
+      // Take the replicas' replies as soon as they are sent, where the transport can.
+      this.receiveNow();
       replies = [own, ...(await sent)];
     }
 
@@ -247,6 +256,19 @@ export class ParallelStepRunner implements StepRunner {
       offset += variable.size;
     }
     return params;
+  }
+
+  /**
+   * Waits (blocking this thread, at most {@link RECEIVE_NOW_MS} per replica) for the replies of the
+   * requests in flight, on transports that can hand them over without a turn of the event loop.
+   */
+  private receiveNow(): void {
+    this.options.endpoints.forEach((endpoint, e) => {
+      if (endpoint.receiveNow === undefined) return;
+      while (this.pending[e] !== undefined && this.failure === undefined) {
+        if (!endpoint.receiveNow(RECEIVE_NOW_MS)) return;
+      }
+    });
   }
 
   /** Sends one request to every rank and waits for all replies of type `expect`. */

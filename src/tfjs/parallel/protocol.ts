@@ -170,6 +170,14 @@ export interface ReplicaEndpoint {
   listen(handlers: { message(message: FromReplica): void; failure(cause: unknown): void }): void;
   /** Stops the replica; resolves once it no longer runs. */
   terminate(): Promise<void>;
+  /**
+   * Optional: blocks this thread for up to `maxWaitMs` until the replica's next reply has arrived,
+   * and hands it to the `message` handler before returning (true), or returns false (the reply
+   * then comes through the event loop as usual). A transport whose replies can be awaited without
+   * a turn of the event loop (Node worker threads, with `Atomics.wait`) saves that turn's latency
+   * on every step.
+   */
+  receiveNow?(maxWaitMs: number): boolean;
 }
 
 /**
