@@ -7,7 +7,7 @@ import { TASK_SCORINGS, type TaskScoring } from './tasks/task.js';
 
 /**
  * One entry of `--policies`: `name[:option=value]...` (policy options, plus `rescaleMode=auto|loss|step`,
- * `lrScale=X` and `score=loss|normalised` for how the run trains, see {@link RunVariant}), a preset name, a run matched to the
+ * `lrScale=X`, `score=loss|normalised` and `scoreEma=A` for how the run trains, see {@link RunVariant}), a preset name, a run matched to the
  * InfoBatch runs' measured saving (`random@matched`, `full@matched`), or a run sized to a fixed
  * saving of sample passes (`random@saving=0.3`, `full@saving=0.3`: the frontier's rivals).
  */
@@ -23,7 +23,7 @@ export interface PolicySpec {
   readonly matched?: 'saving' | 'epochs';
   /** A fixed saving of sample passes in (0, 1) (`random@saving=0.3`), instead of InfoBatch's measured one. */
   readonly saving?: number;
-  /** How the run trains apart from its policy (`:rescaleMode=step`, `:lrScale=1.42`, `:score=normalised`). */
+  /** How the run trains apart from its policy (`:rescaleMode=step`, `:lrScale=1.42`, `:score=normalised`, `:scoreEma=0.2`). */
   readonly variant?: RunVariant;
 }
 
@@ -41,6 +41,11 @@ export interface RunVariant {
    * families that draw noise per visit (`--task diffusion`, `--task mae`). @defaultValue 'loss'
    */
   readonly score?: TaskScoring;
+  /**
+   * Smooths each sample's recorded scores across visits, `score = a·new + (1 − a)·score`
+   * (InfoBatch's `scoreSmoothing: { ema: a }`), a in (0, 1]. @defaultValue the last score alone
+   */
+  readonly scoreEma?: number;
 }
 
 /** A policy and a number of epochs that save a given fraction of a recipe's sample passes. */
@@ -137,7 +142,7 @@ function parseOne(label: string): PolicySpec {
     throw new InfoBatchError('INVALID_OPTION', `Unknown policy ${JSON.stringify(base)} in '--policies'; expected one of: ${[...Object.keys(PRESETS), 'random@matched', 'full@matched', 'random@saving=S', 'full@saving=S'].join(', ')}.`);
   }
   const config: Record<string, unknown> = { ...preset };
-  const variant: { rescaleMode?: RescaleMode; learningRateScale?: number; score?: TaskScoring } = {};
+  const variant: { rescaleMode?: RescaleMode; learningRateScale?: number; score?: TaskScoring; scoreEma?: number } = {};
   for (const pair of pairs) {
     const match = /^([A-Za-z]+)=(.+)$/.exec(pair);
     if (match === null) throw new InfoBatchError('INVALID_OPTION', `Policy option ${JSON.stringify(pair)} in '--policies' must look like name=value (e.g. infobatch:r=0.3).`);
@@ -158,6 +163,10 @@ function parseOne(label: string): PolicySpec {
         throw new InfoBatchError('INVALID_OPTION', `score in ${JSON.stringify(label)} ('--policies') must be one of ${TASK_SCORINGS.join(', ')} but got ${JSON.stringify(match[2])}.`);
       }
       variant.score = match[2] as TaskScoring;
+    } else if (key === 'scoreEma') {
+      const ema = Number(match[2]);
+      if (!(ema > 0 && ema <= 1)) throw new InfoBatchError('INVALID_OPTION', `scoreEma in ${JSON.stringify(label)} ('--policies') must be a number in (0, 1] but got ${JSON.stringify(match[2])}.`);
+      variant.scoreEma = ema;
     } else {
       config[key] = parseValue(match[2]!);
     }

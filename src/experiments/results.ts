@@ -60,6 +60,8 @@ export interface RunResult {
    * divided by the expected loss at the noise level drawn, see the task's module); absent for the loss.
    */
   score?: 'normalised';
+  /** Each sample's scores smoothed across visits with `scoreSmoothing: { ema: scoreEma }` (`:scoreEma=`); absent without. */
+  scoreEma?: number;
   seed: number;
   epochs: EpochRecord[];
   /**

@@ -91,6 +91,8 @@ export interface RunTraining {
   readonly learningRateScale: number;
   /** What the samples were scored by; `'loss'` when omitted. */
   readonly score?: TaskScoring;
+  /** The `scoreSmoothing: { ema }` factor; absent without smoothing. */
+  readonly scoreEma?: number;
 }
 
 /** The record of one finished run: its epochs and totals. */
@@ -103,6 +105,7 @@ export function runResult(label: string, ib: InfoBatch, seed: number, records: E
     ...(training !== undefined && { rescaleMode: training.rescaleMode }),
     ...(training !== undefined && training.learningRateScale !== 1 && { learningRateScale: training.learningRateScale }),
     ...(training?.score !== undefined && training.score !== 'loss' && { score: training.score }),
+    ...(training?.scoreEma !== undefined && { scoreEma: training.scoreEma }),
     seed,
     epochs: records,
     final: {

@@ -98,7 +98,7 @@ export async function runTraining(data: DatasetTensors, options: TrainRunOptions
   const model = createModel(options.model, { inputShape: data.sampleShape, numClasses: data.numClasses, seed, l2: weightDecay / 2 });
   const optimizer = optimizerName === 'adam' ? tf.train.adam(learningRate) : tf.train.momentum(learningRate, momentum);
   const numSamples = data.trainX.shape[0]!;
-  const ib = new InfoBatch({ numSamples, numEpochs: epochs, seed, policy: createPolicy(policy) });
+  const ib = new InfoBatch({ numSamples, numEpochs: epochs, seed, policy: createPolicy(policy), ...(variant.scoreEma !== undefined && { scoreSmoothing: { ema: variant.scoreEma } }) });
   const lr = cosineSchedule({ baseLr: learningRate * (variant.learningRateScale ?? 1), totalEpochs: epochs });
   const { records, callbacks, timedEvaluate } = epochRecorder(ib, { metricKey: 'accuracy', histogramEpochs, ...(onEpoch !== undefined && { onEpoch }) });
   try {
@@ -116,7 +116,7 @@ export async function runTraining(data: DatasetTensors, options: TrainRunOptions
         return { accuracy, loss };
       }),
     });
-    return runResult(label, ib, seed, records, result.summary, { rescaleMode: result.rescale.mode, learningRateScale: variant.learningRateScale ?? 1 });
+    return runResult(label, ib, seed, records, result.summary, { rescaleMode: result.rescale.mode, learningRateScale: variant.learningRateScale ?? 1, ...(variant.scoreEma !== undefined && { scoreEma: variant.scoreEma }) });
   } finally {
     model.dispose();
     optimizer.dispose();

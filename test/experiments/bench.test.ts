@@ -153,7 +153,7 @@ describe('runBench', () => {
     }
   });
 
-  it("records each run's rescale mode and trains the :rescaleMode= and :lrScale= variants as asked", async () => {
+  it("records each run's rescale mode and trains the :rescaleMode=, :lrScale= and :scoreEma= variants as asked", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'infobatch-bench-rescale-'));
     try {
       const results = await runBench({
@@ -161,13 +161,17 @@ describe('runBench', () => {
         optimizer: 'adam',
         learningRate: 0.003,
         seeds: [0],
-        policies: parsePolicySpecs('full,infobatch,infobatch:rescaleMode=loss,full:lrScale=1.5'),
+        policies: parsePolicySpecs('full,infobatch,infobatch:rescaleMode=loss,full:lrScale=1.5,infobatch:scoreEma=0.3'),
       });
       const run = (label: string) => results.runs.find((r) => r.label === label)!;
       expect(run('infobatch').rescaleMode).toBe('step'); // 'auto' under Adam
       expect(run('infobatch:rescaleMode=loss').rescaleMode).toBe('loss');
       expect(run('infobatch').learningRateScale).toBeUndefined();
       expect(run('full:lrScale=1.5').learningRateScale).toBe(1.5);
+      // Smoothed scores are recorded as such and move the pruning threshold (the mean score).
+      expect(run('infobatch:scoreEma=0.3').scoreEma).toBe(0.3);
+      expect(run('infobatch').scoreEma).toBeUndefined();
+      expect(run('infobatch:scoreEma=0.3').epochs.map((e) => e.threshold)).not.toEqual(run('infobatch').epochs.map((e) => e.threshold));
       // The modes train differently, and a larger rate moves full data elsewhere.
       expect(run('infobatch').epochs.at(-1)!.trainLoss).not.toBeCloseTo(run('infobatch:rescaleMode=loss').epochs.at(-1)!.trainLoss, 6);
       expect(run('full:lrScale=1.5').epochs.at(-1)!.trainLoss).not.toBeCloseTo(run('full').epochs.at(-1)!.trainLoss, 6);

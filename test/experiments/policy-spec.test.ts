@@ -33,6 +33,12 @@ describe('parsePolicySpecs', () => {
     expect(loss!.variant).toEqual({ score: 'loss' });
   });
 
+  it('parses :scoreEma= into the run variant and refuses factors outside (0, 1]', () => {
+    const [smoothed] = parsePolicySpecs('infobatch:score=normalised:scoreEma=0.2');
+    expect(smoothed).toEqual({ label: 'infobatch:score=normalised:scoreEma=0.2', config: { name: 'infobatch' }, variant: { score: 'normalised', scoreEma: 0.2 } });
+    for (const bad of ['0', '1.5', 'abc', '-0.1']) expect(() => parsePolicySpecs(`infobatch:scoreEma=${bad}`)).toThrow(/scoreEma .* must be a number in \(0, 1\]/);
+  });
+
   it('parses runs sized to a fixed saving, which need no infobatch run', () => {
     const specs = parsePolicySpecs('full,random@saving=0.3,full@saving=0.45');
     expect(specs[1]).toEqual({ label: 'random@saving=0.3', config: { name: 'dynamic-random' }, matched: 'saving', saving: 0.3 });

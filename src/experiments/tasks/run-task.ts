@@ -69,7 +69,7 @@ export async function runTaskTraining(task: Task, data: TaskData, options: TaskR
   assertTaskScoring(task, score);
   const run = await task.createRun(data, { seed, ...(score !== 'loss' && { score }) });
   const optimizer = tf.train.adam(learningRate);
-  const ib = new InfoBatch({ numSamples: data.numTrain, numEpochs: epochs, seed, policy: createPolicy(policy) });
+  const ib = new InfoBatch({ numSamples: data.numTrain, numEpochs: epochs, seed, policy: createPolicy(policy), ...(variant.scoreEma !== undefined && { scoreSmoothing: { ema: variant.scoreEma } }) });
   const lr = cosineSchedule({ baseLr: learningRate * (variant.learningRateScale ?? 1), totalEpochs: epochs });
   const { records, callbacks, timedEvaluate } = epochRecorder(ib, { metricKey: 'metric', histogramEpochs, ...(onEpoch !== undefined && { onEpoch }) });
   let lastEvaluation: TaskEvaluation = { metric: { ...task.metric, value: Number.NaN }, loss: Number.NaN };
@@ -93,7 +93,7 @@ export async function runTaskTraining(task: Task, data: TaskData, options: TaskR
     });
     const files = artifacts && run.artifacts !== undefined ? await run.artifacts() : [];
     return {
-      result: runResult(label, ib, seed, records, result.summary, { rescaleMode: result.rescale.mode, learningRateScale: variant.learningRateScale ?? 1, score }),
+      result: runResult(label, ib, seed, records, result.summary, { rescaleMode: result.rescale.mode, learningRateScale: variant.learningRateScale ?? 1, score, ...(variant.scoreEma !== undefined && { scoreEma: variant.scoreEma }) }),
       artifacts: files,
       evaluation: lastEvaluation,
       setupSeconds: run.setupSeconds,
