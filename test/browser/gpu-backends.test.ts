@@ -28,7 +28,9 @@ import type { EpochRecord } from '../../src/experiments/results.js';
 import type { GpuCheckResults } from './fixtures/gpu-checks.js';
 import { CHROMIUM, CHROMIUM_BASE_ARGS, HAS_CHROMIUM, ROOT, runNode, startServer } from './helpers.js';
 
-const EPOCHS = 3; // InfoBatch prunes from epoch 1 and anneals (full data) in the last epoch
+// InfoBatch prunes epochs 1 … 6 and anneals (full data) in the last: enough pruned steps that the
+// time saved can be told from the run-to-run noise of a software GPU (about ±25% per epoch on webgl).
+const EPOCHS = 8;
 const SAMPLES = 2000; // asked for; the page may have fewer (then it uses all it has)
 const TEST_SAMPLES = 1000;
 const SEED = 3;
@@ -41,8 +43,14 @@ const SEED = 3;
  * gradient or a mis-ordered score record moves accuracy by much more than 2 points.
  */
 const ACCURACY_TOLERANCE = 0.02;
-/** The same bound on each epoch's kept fraction: a rounding difference can flip a sample near the threshold, not 2% of them. */
-const KEPT_TOLERANCE = 0.02;
+/**
+ * Bound on each epoch's kept fraction against wasm. On webgl/webgpu the demo aligns pruned epochs to
+ * the batch (no new batch shape), which moves the kept count to the nearest plan length whose last
+ * batch full data has (2,000 samples, batch 128: remainders 0 and 80, so by at most 40 samples, 2%);
+ * rounding differences flip a few samples near the threshold on top (about 0.3% per epoch here),
+ * not 1% of them.
+ */
+const KEPT_TOLERANCE = 0.03;
 /** Per-sample loss helpers against cpu: |gpu − cpu| ≤ ABS + REL·max|cpu| (float32, logits up to ±30). */
 const LOSS_ABS_TOLERANCE = 1e-5;
 const LOSS_REL_TOLERANCE = 1e-6;
@@ -259,6 +267,17 @@ describe.skipIf(!HAS_CHROMIUM)('GPU backends in headless Chromium (webgpu on Swi
       for (const record of infobatch) expect([0, numSamples % batchSize], `plan length ${record.planLength}`).toContain(record.planLength % batchSize);
       const seconds = (records: EpochRecord[]) => records.reduce((sum, r) => sum + r.trainSeconds, 0);
       console.log(`${backend}: InfoBatch saved ${(100 * (1 - forwarded(infobatch) / forwarded(full))).toFixed(1)}% of sample passes and ${(100 * (1 - seconds(infobatch) / seconds(full))).toFixed(1)}% of training seconds (${seconds(full).toFixed(2)} s full data)`);
+      // Where the time goes: the pruned epochs against the same epochs of full data, and the epochs
+      // both runs train on full data (their difference is the run-to-run noise of this machine).
+      const pruned = infobatch.flatMap((r, i) => (r.keptFraction < 1 ? [i] : []));
+      const others = infobatch.flatMap((r, i) => (r.keptFraction < 1 ? [] : [i]));
+      const pick = (records: EpochRecord[], epochs: number[]) => epochs.map((i) => records[i]!);
+      const percent = (part: number, whole: number) => `${(100 * (1 - part / whole)).toFixed(1)}%`;
+      console.log(
+        `${backend}: pruned epochs ${pruned.join(', ')}: ${percent(forwarded(pick(infobatch, pruned)), forwarded(pick(full, pruned)))} fewer passes, ` +
+          `${percent(seconds(pick(infobatch, pruned)), seconds(pick(full, pruned)))} less time (${seconds(pick(infobatch, pruned)).toFixed(2)} s against ${seconds(pick(full, pruned)).toFixed(2)} s); ` +
+          `epochs ${others.join(', ')} (full data in both runs): ${seconds(pick(infobatch, others)).toFixed(2)} s against ${seconds(pick(full, others)).toFixed(2)} s`,
+      );
     },
     RUN_TIMEOUT_MS * 2,
   );
