@@ -2,6 +2,7 @@ import { InfoBatchError } from '../core/errors.js';
 import { annealingStartEpoch } from '../core/annealing.js';
 import type { PolicyConfig } from '../core/policy.js';
 import { assertRescaleMode, type RescaleMode } from '../core/rescale.js';
+import { assertScoreSmoothing } from '../core/score-smoothing.js';
 import { createPolicy } from '../policies/registry.js';
 import { TASK_SCORINGS, type TaskScoring } from './tasks/task.js';
 
@@ -164,9 +165,13 @@ function parseOne(label: string): PolicySpec {
       }
       variant.score = match[2] as TaskScoring;
     } else if (key === 'scoreEma') {
-      const ema = Number(match[2]);
-      if (!(ema > 0 && ema <= 1)) throw new InfoBatchError('INVALID_OPTION', `scoreEma in ${JSON.stringify(label)} ('--policies') must be a number in (0, 1] but got ${JSON.stringify(match[2])}.`);
-      variant.scoreEma = ema;
+      const smoothing = { ema: Number(match[2]) };
+      try {
+        assertScoreSmoothing('--policies', smoothing);
+      } catch (cause) {
+        throw new InfoBatchError('INVALID_OPTION', `scoreEma in ${JSON.stringify(label)} ('--policies') must be a number in (0, 1] but got ${JSON.stringify(match[2])}.`, { cause });
+      }
+      variant.scoreEma = smoothing.ema;
     } else {
       config[key] = parseValue(match[2]!);
     }

@@ -117,7 +117,7 @@ export async function spawnNodeReplicas(count: number, { blockingReceive = true 
       listen({ message, failure }) {
         failed = failure;
         deliver = message;
-        replies.on('message', (reply: FromReplica) => message(reply));
+        replies.on('message', message);
       },
       ...(blockingReceive && { receiveNow(maxWaitMs: number): boolean {
         if (stopping) return false;

@@ -14,7 +14,6 @@ if (isMainThread) throw new Error('worker-node.js must run in a worker thread (s
 const { replies, requests, counters: counterBuffer, nextRequestWaitMs } = workerData as NodeReplicaChannel;
 const counters = new Int32Array(counterBuffer);
 const replica = new Replica((message, transfer) => postCounted(replies, message, transfer ?? [], counters, REPLIES_SENT));
-let closed = false;
 
 // Messages are handled one at a time, in arrival order (init is asynchronous).
 let queue: Promise<void> = Promise.resolve();
@@ -22,13 +21,12 @@ function dispatch(message: ToReplica): void {
   queue = queue.then(async () => {
     await replica.handle(message);
     if (message.type === 'close') {
-      closed = true;
       replies.close();
       requests.close();
     } else if (message.type === 'step' && nextRequestWaitMs > 0) {
       // The next step's request usually follows within milliseconds: take it off the port here.
       const next = receiveWithin(receiveMessageOnPort, requests, counters, REQUESTS_SENT, nextRequestWaitMs);
-      if (next !== undefined && !closed) dispatch(next.message as ToReplica);
+      if (next !== undefined) dispatch(next.message as ToReplica);
     }
   });
 }
